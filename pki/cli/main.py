@@ -8,8 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from pki.cli import exit_codes
 from pki import errors
+from pki.cli import exit_codes
 
 __all__ = ["main", "build_parser", "exit_code_for", "COMMAND_MODULES", "EXIT_CODES"]
 

@@ -1,0 +1,329 @@
+"""The certificate authority's use cases: create CAs, issue, revoke, produce CRLs.
+
+Inputs are policy-checked values (the RA in ``pki.registration`` turns CSRs into them). Every write
+happens in one store transaction together with its audit event, and a certificate is returned only
+after that transaction committed. Time comes from the injected clock, keys from the injected key store.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from pki.errors import AlreadyExists, IssuerUnusable, NotFound, PolicyRefused
+from pki.issuance import IssuanceRequest, prepare, sign, sign_crl
+from pki.model import AuditEvent, CaRecord, CertificateRecord, CrlRecord, RevocationReason
+from pki.ports import KeyStore, PrivateKey, PublicKey, Store, StoreTx
+from pki.profiles import Kind, Profile
+
+__all__ = ["Clock", "AuthorityConfig", "Issued", "CertificateAuthority", "new_serial", "serial_hex"]
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorityConfig:
+    public_url: str = "http://localhost:8080"  # PNC_PUBLIC_URL: base of the OCSP and CRL URLs we publish
+    max_backdate: timedelta = timedelta(minutes=5)  # lint bound
+    backdate: timedelta = timedelta(minutes=2)  # notBefore = now - backdate (clock skew of stations)
+    crl_validity: timedelta = timedelta(days=7)
+    validity: Mapping[str, timedelta] = field(default_factory=dict)  # per-profile default overrides
+
+    @property
+    def ocsp_url(self) -> str:
+        return self.public_url.rstrip("/") + "/ocsp"
+
+    def crl_url(self, ca_name: str) -> str:
+        return f"{self.public_url.rstrip('/')}/crl/{ca_name}.crl"
+
+    def default_validity(self, profile: Profile) -> timedelta:
+        return self.validity.get(profile.name, profile.default_validity)
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    record: CertificateRecord
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]  # issuing CA first, root last
+
+    @property
+    def pem(self) -> str:
+        return self.certificate.public_bytes(Encoding.PEM).decode()
+
+
+def new_serial() -> int:
+    """159 random bits (positive, <= 20 octets DER, RFC 5280 §4.1.2.2), at least 64 bits long."""
+    while True:
+        serial = secrets.randbits(159)
+        if serial.bit_length() >= 64:
+            return serial
+
+
+def serial_hex(serial: int) -> str:
+    return format(serial, "X")
+
+
+RevocationListener = Callable[[CertificateRecord], None]
+
+
+class CertificateAuthority:
+    def __init__(self, store: Store, keys: KeyStore, clock: Clock, config: AuthorityConfig | None = None) -> None:
+        self.store = store
+        self.keys = keys
+        self.clock = clock
+        self.config = config or AuthorityConfig()
+        self._certs: dict[int, x509.Certificate] = {}
+        self._lock = threading.Lock()
+        self._revocation_listeners: list[RevocationListener] = []
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def ca(self, name: str) -> CaRecord:
+        record = self.store.get_ca(name)
+        if record is None:
+            known = ", ".join(c.name for c in self.store.list_cas()) or "none (run `pnc init`)"
+            raise NotFound(f"unknown CA {name!r}; known: {known}")
+        return record
+
+    def ca_certificate(self, ca: CaRecord) -> x509.Certificate:
+        with self._lock:
+            cert = self._certs.get(ca.serial)
+            if cert is None:
+                cert = self._certs[ca.serial] = ca.certificate
+            return cert
+
+    def chain(self, name: str) -> list[CaRecord]:
+        """The CA and its ancestors: ``name`` first, root last."""
+        out = [self.ca(name)]
+        while out[-1].issuer is not None and out[-1].issuer != out[-1].name:
+            if len(out) > 8:
+                raise PolicyRefused(f"CA chain of {name!r} is too deep")
+            out.append(self.ca(out[-1].issuer))  # type: ignore[arg-type]
+        return out
+
+    def check_usable(self, chain: list[CaRecord], now: datetime) -> None:
+        """The issuing CA and every ancestor must be within validity and not revoked."""
+        for ca in chain:
+            cert = self.ca_certificate(ca)
+            if now < cert.not_valid_before_utc:
+                raise IssuerUnusable(f"CA {ca.name!r} is not yet valid (from {cert.not_valid_before_utc:%Y-%m-%d})")
+            if now >= cert.not_valid_after_utc:
+                raise IssuerUnusable(f"CA {ca.name!r} expired on {cert.not_valid_after_utc:%Y-%m-%d}")
+            record = self.store.get_certificate(ca.serial)
+            if record is not None and record.revoked:
+                raise IssuerUnusable(f"CA {ca.name!r} is revoked ({record.revocation_reason})")
+
+    # -- issuing ---------------------------------------------------------------------------------------
+    def issue(
+        self,
+        *,
+        profile: Profile,
+        subject: x509.Name,
+        public_key: PublicKey,
+        issuer: str,
+        requester: str,
+        validity: timedelta | None = None,
+        not_after: datetime | None = None,
+        replaces: int | None = None,
+        action: str = "cert.issue",
+    ) -> Issued:
+        """Issue a certificate of ``profile`` for a policy-approved subject and key."""
+        now = self.clock()
+        chain = self.chain(issuer)
+        ca = chain[0]
+        if ca.profile not in profile.issuers:
+            raise PolicyRefused(
+                f"CA {ca.name!r} ({ca.profile}) may not issue {profile.name} certificates; "
+                f"allowed issuers: {', '.join(profile.issuers)}"
+            )
+        self.check_usable(chain, now)
+        issuer_cert = self.ca_certificate(ca)
+        req = self._request(profile, subject, public_key, now, validity, not_after, issuer_cert, ca)
+        key = self.keys.load(ca.key_label)
+        for _attempt in range(3):
+            cert = sign(prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate), key)
+            record = _record(cert, profile, ca.name, requester, now, replaces)
+            try:
+                with self.store.transaction() as tx:
+                    tx.add_certificate(record)
+                    tx.audit(_cert_event(action, record, requester, now))
+            except AlreadyExists:  # a 159-bit serial collision: practically never; draw again
+                req = _with_serial(req, new_serial())
+                continue
+            chain_certs = tuple(self.ca_certificate(c) for c in chain)
+            return Issued(record, cert, chain_certs)
+        raise AlreadyExists("could not allocate a unique serial number")  # pragma: no cover
+
+    def _request(
+        self,
+        profile: Profile,
+        subject: x509.Name,
+        public_key: PublicKey,
+        now: datetime,
+        validity: timedelta | None,
+        not_after: datetime | None,
+        issuer_cert: x509.Certificate | None,
+        ca: CaRecord | None,
+    ) -> IssuanceRequest:
+        validity = validity or self.config.default_validity(profile)
+        if validity > profile.max_validity:
+            raise PolicyRefused(
+                f"validity of {validity.days} days exceeds the {profile.name} maximum of {profile.max_validity.days}"
+            )
+        not_before = now.replace(microsecond=0) - self.config.backdate
+        end = now.replace(microsecond=0) + validity
+        if not_after is not None:
+            end = min(end, not_after)
+        if issuer_cert is not None:
+            end = min(end, issuer_cert.not_valid_after_utc)  # a child never outlives its issuer
+            not_before = max(not_before, issuer_cert.not_valid_before_utc)
+        if end <= not_before:
+            raise PolicyRefused("the requested validity ends before it begins")
+        return IssuanceRequest(
+            profile=profile,
+            subject=subject,
+            public_key=public_key,
+            serial=new_serial(),
+            not_before=not_before,
+            not_after=end,
+            ocsp_url=self.config.ocsp_url if profile.kind is not Kind.ROOT else None,
+            crl_url=self.config.crl_url(ca.name) if ca is not None and ca.crl_distribution else None,
+        )
+
+    # -- creating CAs ----------------------------------------------------------------------------------
+    def create_ca(
+        self,
+        tx: StoreTx,
+        *,
+        name: str,
+        profile: Profile,
+        subject: x509.Name,
+        key_algorithm: str,
+        parent: tuple[CaRecord, PrivateKey] | None,
+        actor: str,
+        validity: timedelta | None = None,
+        crl_distribution: bool = False,
+    ) -> tuple[CaRecord, PrivateKey]:
+        """Create a CA inside ``tx`` (so a whole hierarchy commits at once). ``parent`` None: a root."""
+        if not profile.is_ca:
+            raise PolicyRefused(f"profile {profile.name} is not a CA profile")
+        now = self.clock()
+        if (parent is None) != (profile.kind is Kind.ROOT):
+            raise PolicyRefused(f"profile {profile.name} {'needs' if parent is None else 'cannot have'} a parent CA")
+        if parent is not None and parent[0].profile not in profile.issuers:
+            raise PolicyRefused(f"CA {parent[0].name!r} ({parent[0].profile}) may not issue {profile.name}")
+        key = self.keys.create(tx, f"ca:{name}", key_algorithm, now)
+        issuer_cert = self.ca_certificate(parent[0]) if parent is not None else None
+        req = self._request(profile, subject, key.public_key(), now, validity, None, issuer_cert,
+                            parent[0] if parent is not None else None)
+        cert = sign(prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate),
+                    parent[1] if parent is not None else key)
+        issuer_name = parent[0].name if parent is not None else name
+        record = _record(cert, profile, issuer_name, actor, now, None)
+        tx.add_certificate(record)
+        ca = CaRecord(
+            name=name,
+            profile=profile.name,
+            serial=cert.serial_number,
+            certificate_der=record.der,
+            issuer=parent[0].name if parent is not None else None,
+            key_label=f"ca:{name}",
+            created_at=now,
+            crl_distribution=crl_distribution,
+        )
+        tx.add_ca(ca)
+        tx.audit(AuditEvent("ca.create", f"ca:{name}", actor, now,
+                            {"profile": profile.name, "serial": serial_hex(record.serial),
+                             "subject": record.subject, "issuer": issuer_name}))
+        with self._lock:
+            self._certs[ca.serial] = cert
+        return ca, key
+
+    # -- revocation and CRLs ---------------------------------------------------------------------------
+    def add_revocation_listener(self, listener: RevocationListener) -> None:
+        """Called after a revocation committed, before ``revoke`` returns (OCSP re-signing, CRL refresh)."""
+        self._revocation_listeners.append(listener)
+
+    def revoke(
+        self, serial: int, reason: RevocationReason, actor: str, *, at: datetime | None = None
+    ) -> CertificateRecord:
+        now = self.clock()
+        when = (at or now).replace(microsecond=0)
+        if when > now:
+            raise PolicyRefused("revocation time cannot be in the future")
+        with self.store.transaction() as tx:
+            record = tx.mark_revoked(serial, when, reason)
+            tx.audit(AuditEvent("cert.revoke", f"cert:{serial_hex(serial)}", actor, now,
+                                {"reason": reason.value, "revoked_at": when.isoformat(), "issuer": record.issuer}))
+        for listener in self._revocation_listeners:
+            listener(record)
+        return record
+
+    def generate_crl(self, ca_name: str, actor: str) -> CrlRecord:
+        """A full CRL of ``ca_name`` with CRL number and AKI (RFC 5280 §5.2.1, §5.2.3)."""
+        ca = self.ca(ca_name)
+        now = self.clock().replace(microsecond=0)
+        cert = self.ca_certificate(ca)
+        previous = self.store.latest_crl(ca_name)
+        number = previous.number + 1 if previous is not None else 1
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(cert.subject)
+            .last_update(now)
+            .next_update(min(now + self.config.crl_validity, cert.not_valid_after_utc))
+            .add_extension(x509.CRLNumber(number), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier(ski.digest, None, None), critical=False)
+        )
+        for revoked in self.store.revoked_certificates(ca_name):
+            if revoked.serial == ca.serial or revoked.revoked_at is None:
+                continue  # a CA's own certificate is listed by its parent
+            entry = (
+                x509.RevokedCertificateBuilder()
+                .serial_number(revoked.serial)
+                .revocation_date(revoked.revoked_at)
+            )
+            if revoked.revocation_reason not in (None, RevocationReason.UNSPECIFIED):
+                entry = entry.add_extension(x509.CRLReason(revoked.revocation_reason.flag), critical=False)  # type: ignore[union-attr]
+            builder = builder.add_revoked_certificate(entry.build())
+        crl = sign_crl(builder, self.keys.load(ca.key_label))
+        record = CrlRecord(ca_name, number, now, crl.next_update_utc or now, crl.public_bytes(Encoding.DER))
+        with self.store.transaction() as tx:
+            tx.add_crl(record)
+            tx.audit(AuditEvent("crl.issue", f"ca:{ca_name}", actor, now,
+                                {"number": str(number), "entries": str(len(crl))}))
+        return record
+
+
+def _with_serial(req: IssuanceRequest, serial: int) -> IssuanceRequest:
+    return replace(req, serial=serial)
+
+
+def _record(
+    cert: x509.Certificate, profile: Profile, issuer: str, requester: str, now: datetime, replaces: int | None
+) -> CertificateRecord:
+    return CertificateRecord(
+        serial=cert.serial_number,
+        issuer=issuer,
+        profile=profile.name,
+        subject=cert.subject.rfc4514_string(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        der=cert.public_bytes(Encoding.DER),
+        requester=requester,
+        created_at=now,
+        replaces=replaces,
+    )
+
+
+def _cert_event(action: str, record: CertificateRecord, actor: str, now: datetime) -> AuditEvent:
+    details = {"profile": record.profile, "issuer": record.issuer, "subject": record.subject,
+               "not_after": record.not_after.isoformat()}
+    if record.replaces is not None:
+        details["replaces"] = serial_hex(record.replaces)
+    return AuditEvent(action, f"cert:{serial_hex(record.serial)}", actor, now, details)

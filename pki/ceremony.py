@@ -1,0 +1,172 @@
+"""Standing up the hierarchy: the declarative "ceremony" run by ``pnc init``.
+
+The whole hierarchy (V2G root, CPO and CPS sub-CAs, MO and OEM PKIs, the OCPP CSO CAs) is created in ONE
+store transaction, so an interrupted or refused init leaves nothing behind. Configuration is a TOML file
+(all keys optional)::
+
+    organization = "Example CPO GmbH"      # O of every CA unless overridden
+    country = "DE"
+    public_url = "https://pki.example.com"  # base of the OCSP / CRL URLs (env PNC_PUBLIC_URL overrides)
+    cas = ["v2g-root", "cpo-sub1", ...]     # which CAs to create (default: all)
+
+    [validity]                              # default validity in days per profile
+    secc = 60
+
+    [ca.v2g-root]                           # per CA: cn, organization, country, key, crl_distribution, days
+    cn = "Example V2G Root CA"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from pki.authority import CertificateAuthority
+from pki.errors import InvalidInput, PolicyRefused
+from pki.model import CaRecord
+from pki.ports import PrivateKey, StoreTx
+from pki.profiles import DEFAULT_ISSUER, PROFILES, KeySpec, get_profile, with_validity
+
+__all__ = ["CaSpec", "HierarchyConfig", "load_config", "DEFAULT_CAS", "build_hierarchy"]
+
+# Parents before children.
+DEFAULT_CAS: tuple[str, ...] = (
+    "v2g-root", "cpo-sub1", "cpo-sub2", "cps-sub1", "cps-sub2",
+    "mo-root", "mo-sub1", "mo-sub2", "oem-root", "oem-sub1", "oem-sub2", "cso-root", "cso-sub",
+)  # fmt: skip
+
+_DEFAULT_CN = {
+    "v2g-root": "V2G Root CA", "cpo-sub1": "CPO Sub-CA 1", "cpo-sub2": "CPO Sub-CA 2",
+    "cps-sub1": "CPS Sub-CA 1", "cps-sub2": "CPS Sub-CA 2", "mo-root": "MO Root CA", "mo-sub1": "MO Sub-CA 1",
+    "mo-sub2": "MO Sub-CA 2", "oem-root": "OEM Root CA", "oem-sub1": "OEM Sub-CA 1", "oem-sub2": "OEM Sub-CA 2",
+    "cso-root": "CSO Root CA", "cso-sub": "CSO Sub-CA",
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CaSpec:
+    name: str
+    profile: str
+    cn: str
+    organization: str
+    country: str
+    key: str = KeySpec.EC_P256.value
+    crl_distribution: bool = False
+    validity: timedelta | None = None
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HierarchyConfig:
+    organization: str = "pnc Plug & Charge"
+    country: str = "DE"
+    public_url: str | None = None
+    cas: tuple[CaSpec, ...] = ()
+    validity: Mapping[str, timedelta] = field(default_factory=dict)
+
+
+def _ca_spec(name: str, base: HierarchyConfig, raw: Mapping[str, Any], chosen: set[str]) -> CaSpec:
+    profile = get_profile(raw.get("profile", name))
+    if not profile.is_ca:
+        raise InvalidInput(f"config: {name}: profile {profile.name} is not a CA profile")
+    parent: str | None = raw.get("parent")
+    if parent is None and profile.issuers:
+        default = DEFAULT_ISSUER.get(profile.name)
+        # Sub-CA 1 may be absent (pnc-facts §1): then Sub-CA 2 hangs directly below the root.
+        parent = default if default in chosen else next((p for p in profile.issuers if p in chosen), None)
+        if parent is None:
+            raise InvalidInput(f"config: {name} needs one of {', '.join(profile.issuers)} in `cas`")
+    days = raw.get("days")
+    key = str(raw.get("key", KeySpec.EC_P256.value))
+    if key not in profile.keys:
+        raise InvalidInput(f"config: {name}: key {key} not allowed (allowed: {', '.join(profile.keys)})")
+    return CaSpec(
+        name=name,
+        profile=profile.name,
+        cn=str(raw.get("cn", _DEFAULT_CN.get(name, name))),
+        organization=str(raw.get("organization", base.organization)),
+        country=str(raw.get("country", base.country)),
+        key=key,
+        crl_distribution=bool(raw.get("crl_distribution", False)),
+        validity=timedelta(days=int(days)) if days is not None else None,
+        parent=parent,
+    )
+
+
+def load_config(path: Path | None) -> HierarchyConfig:
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"config {path}: {exc}") from None
+    unknown = set(raw) - {"organization", "country", "public_url", "cas", "validity", "ca"}
+    if unknown:
+        raise InvalidInput(f"config: unknown keys {sorted(unknown)}")
+    validity: dict[str, timedelta] = {}
+    for prof, days in dict(raw.get("validity", {})).items():
+        if prof not in PROFILES:
+            raise InvalidInput(f"config: [validity] names unknown profile {prof!r}")
+        try:
+            validity[prof] = with_validity(PROFILES[prof], timedelta(days=int(days))).default_validity
+        except (PolicyRefused, ValueError, TypeError) as exc:
+            raise InvalidInput(f"config: [validity] {prof}: {exc}") from None
+    base = HierarchyConfig(
+        organization=str(raw.get("organization", HierarchyConfig.organization)),
+        country=str(raw.get("country", HierarchyConfig.country)),
+        public_url=raw.get("public_url"),
+        validity=validity,
+    )
+    names = tuple(raw.get("cas", DEFAULT_CAS))
+    per_ca = dict(raw.get("ca", {}))
+    for extra in set(per_ca) - set(names):
+        raise InvalidInput(f"config: [ca.{extra}] is not in `cas`")
+    chosen: set[str] = set()
+    specs = []
+    for name in names:
+        spec = _ca_spec(name, base, dict(per_ca.get(name, {})), chosen)
+        chosen.add(name)
+        specs.append(spec)
+    return HierarchyConfig(base.organization, base.country, base.public_url, tuple(specs), validity)
+
+
+def _subject(spec: CaSpec) -> x509.Name:
+    profile = get_profile(spec.profile)
+    attrs = [
+        x509.NameAttribute(NameOID.COMMON_NAME, spec.cn),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, spec.organization),
+        x509.NameAttribute(NameOID.COUNTRY_NAME, spec.country),
+    ]
+    if profile.domain_component:
+        attrs.append(x509.NameAttribute(NameOID.DOMAIN_COMPONENT, profile.domain_component))
+    return x509.Name(attrs)
+
+
+def build_hierarchy(
+    authority: CertificateAuthority, tx: StoreTx, config: HierarchyConfig, *, actor: str
+) -> list[CaRecord]:
+    """Create every CA of ``config`` inside ``tx``, parents first."""
+    created: dict[str, tuple[CaRecord, PrivateKey]] = {}
+    for spec in config.cas:
+        parent = created.get(spec.parent) if spec.parent is not None else None
+        if spec.parent is not None and parent is None:
+            raise InvalidInput(f"config: {spec.name}: parent {spec.parent!r} must be listed before it")
+        created[spec.name] = authority.create_ca(
+            tx,
+            name=spec.name,
+            profile=get_profile(spec.profile),
+            subject=_subject(spec),
+            key_algorithm=spec.key,
+            parent=parent,
+            actor=actor,
+            validity=spec.validity,
+            crl_distribution=spec.crl_distribution,
+        )
+    return [record for record, _key in created.values()]

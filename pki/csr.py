@@ -1,0 +1,100 @@
+"""CSR parsing and the checks every CSR gets: readable, proof of possession, key allowed by the profile.
+
+CSR extensions and attributes are never looked at beyond this module and never copied into a certificate
+(Boulder/step-ca practice; OCPP A02.FR.x: the CSMS decides the certificate's content).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from pki.errors import BadCsr, PolicyRefused
+from pki.ports import PublicKey
+from pki.profiles import KeySpec, Profile
+
+__all__ = ["load_csr", "key_spec_of", "check_key", "describe_key"]
+
+_PEM = re.compile(rb"-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----(.*?)-----END (?:NEW )?CERTIFICATE REQUEST-----", re.S)
+MAX_CSR_BYTES = 64 * 1024
+
+
+def load_csr(data: bytes) -> x509.CertificateSigningRequest:
+    """Parse a CSR given as PEM, DER or base64 DER (line breaks tolerated) and check its self-signature
+    (proof of possession, RFC 2986 §3). Raises ``BadCsr`` with the reason."""
+    if not data or not data.strip():
+        raise BadCsr("CSR is empty")
+    if len(data) > MAX_CSR_BYTES:
+        raise BadCsr(f"CSR is {len(data)} bytes, more than the {MAX_CSR_BYTES} accepted")
+    der = _to_der(data)
+    try:
+        csr = x509.load_der_x509_csr(der)
+    except ValueError as exc:
+        raise BadCsr(f"CSR is not a valid PKCS#10 structure ({exc})") from None
+    try:
+        public_key = csr.public_key()
+    except (ValueError, x509.UnsupportedGeneralNameType) as exc:  # unsupported key type / curve
+        raise BadCsr(f"CSR public key is not usable: {exc}") from None
+    if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise BadCsr(f"CSR key type {type(public_key).__name__} is not supported (EC or RSA only)")
+    try:
+        valid = csr.is_signature_valid
+    except Exception as exc:  # noqa: BLE001 - cryptography raises various errors on odd algorithms
+        raise BadCsr(f"CSR signature cannot be checked: {exc}") from None
+    if not valid:
+        raise BadCsr("CSR signature does not verify with its own public key (no proof of possession)")
+    return csr
+
+
+def _to_der(data: bytes) -> bytes:
+    stripped = data.strip()
+    m = _PEM.search(stripped)
+    if m is not None:
+        return _b64(m.group(1), "PEM CSR")
+    if stripped[:1] == b"\x30":  # DER SEQUENCE
+        return stripped
+    return _b64(stripped, "CSR")
+
+
+def _b64(text: bytes, what: str) -> bytes:
+    compact = re.sub(rb"\s+", b"", text)
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        try:
+            return base64.urlsafe_b64decode(compact + b"=" * (-len(compact) % 4))
+        except (binascii.Error, ValueError):
+            raise BadCsr(f"{what} is neither DER nor valid base64/PEM") from None
+
+
+def key_spec_of(public_key: PublicKey) -> KeySpec | None:
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return {"secp256r1": KeySpec.EC_P256, "secp384r1": KeySpec.EC_P384}.get(public_key.curve.name)
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return {2048: KeySpec.RSA_2048, 3072: KeySpec.RSA_3072}.get(public_key.key_size)
+    return None  # pragma: no cover
+
+
+def describe_key(public_key: PublicKey) -> str:
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return f"EC {public_key.curve.name}"
+    return f"RSA-{public_key.key_size}"
+
+
+def check_key(profile: Profile, public_key: PublicKey) -> KeySpec:
+    """The key must be one the profile allows (ISO 15118-2 [V2G2-007]: P-256 only; OCPP A00.FR.4xx for
+    stations: RSA >= 2048 or EC P-256/P-384)."""
+    spec = key_spec_of(public_key)
+    if spec is None and isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size >= 2048:
+        if KeySpec.RSA_2048 in profile.keys:
+            return KeySpec.RSA_3072 if public_key.key_size >= 3072 else KeySpec.RSA_2048
+    if spec is None or spec not in profile.keys:
+        allowed = ", ".join(profile.keys)
+        rule = " (ISO 15118-2 [V2G2-007]: secp256r1 only)" if profile.iso15118 else ""
+        raise PolicyRefused(f"key {describe_key(public_key)} is not allowed for profile {profile.name}; "
+                            f"allowed: {allowed}{rule}")
+    return spec
