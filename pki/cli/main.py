@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("PNC_DB_URL"),
         help="SQLAlchemy database URL, e.g. postgresql+psycopg://host/db (env PNC_DB_URL)",
     )
+    parser.add_argument(
+        "--passphrase-file",
+        default=None,
+        help="file holding the CA key passphrase (else env PNC_PASSPHRASE)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
