@@ -63,10 +63,14 @@ class CaSpec:
     parent: str | None = None
 
 
+DEFAULT_ORGANIZATION = "pnc Plug & Charge"
+DEFAULT_COUNTRY = "DE"
+
+
 @dataclass(frozen=True, slots=True)
 class HierarchyConfig:
-    organization: str = "pnc Plug & Charge"
-    country: str = "DE"
+    organization: str = DEFAULT_ORGANIZATION
+    country: str = DEFAULT_COUNTRY
     public_url: str | None = None
     cas: tuple[CaSpec, ...] = ()
     validity: Mapping[str, timedelta] = field(default_factory=dict)
@@ -119,8 +123,8 @@ def load_config(path: Path | None) -> HierarchyConfig:
         except (PolicyRefused, ValueError, TypeError) as exc:
             raise InvalidInput(f"config: [validity] {prof}: {exc}") from None
     base = HierarchyConfig(
-        organization=str(raw.get("organization", HierarchyConfig.organization)),
-        country=str(raw.get("country", HierarchyConfig.country)),
+        organization=str(raw.get("organization", DEFAULT_ORGANIZATION)),
+        country=str(raw.get("country", DEFAULT_COUNTRY)),
         public_url=raw.get("public_url"),
         validity=validity,
     )
