@@ -95,6 +95,16 @@ class TreeModel:
         content = _content_to_tree(self)
         return {self.ELEMENT: content} if self.ELEMENT else content
 
+    def element(self, attr: str) -> dict[str, Any]:
+        """``{XSD name: tree}`` of one field: the fragment tree of a child element (for signing)."""
+        for spec in _specs(type(self)):
+            if spec.attr == attr:
+                value = getattr(self, attr)
+                if value is None or spec.many or len(spec.names) != 1:
+                    raise MessageError(_join(type(self).__name__, spec.names[0]), "not a single present element")
+                return {spec.names[0]: _value_to_tree(spec, value)}
+        raise AttributeError(f"{type(self).__name__} has no field {attr!r}")
+
     @classmethod
     def from_tree(cls, tree: Mapping[str, Any], path: str = "") -> Self:
         if cls.ELEMENT:

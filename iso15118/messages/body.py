@@ -7,9 +7,9 @@ fragment tree that is digested when the element is signed (CertificateInstallati
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from iso15118.messages._tree import TreeModel, xsd
+from iso15118.messages._tree import MessageError, TreeModel, xsd
 from iso15118.messages.types import (
     EMAID,
     CertificateChain,
@@ -33,6 +33,29 @@ __all__ = [
     "CertificateUpdateRes",
     "BodyMessage",
 ]
+
+
+_RESPONSE_SIGNED_FIELDS = (
+    "contract_signature_cert_chain",
+    "contract_signature_encrypted_private_key",
+    "dh_public_key",
+    "emaid",
+)
+
+
+def _response_signed_elements(res: CertificateInstallationRes | CertificateUpdateRes) -> dict[str, dict[str, Any]]:
+    # [V2G2-771]/pnc-facts §2: the CPS leaf signs these four elements, each referenced by its Id.
+    signed: dict[str, dict[str, Any]] = {}
+    for attr in _RESPONSE_SIGNED_FIELDS:
+        element = res.element(attr)
+        ((name, content),) = element.items()
+        element_id = content.get("Id")
+        if not isinstance(element_id, str):
+            raise MessageError(f"{res.ELEMENT}/{name}/Id", "missing; a signed element needs an Id")
+        if element_id in signed:
+            raise MessageError(f"{res.ELEMENT}/{name}/Id", f"{element_id!r} is used twice")
+        signed[element_id] = element
+    return signed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +95,12 @@ class AuthorizationReq(TreeModel):
     id: str | None = xsd("Id", default=None)
     gen_challenge: bytes | None = xsd("GenChallenge", default=None)
 
+    def signed_elements(self) -> dict[str, dict[str, Any]]:
+        """``{Id: fragment tree}`` to hand to ``iso15118.xmldsig.sign`` (the contract key signs it)."""
+        if self.id is None:
+            raise MessageError("AuthorizationReq/Id", "missing; a signed AuthorizationReq needs an Id")
+        return {self.id: self.to_tree()}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthorizationRes(TreeModel):
@@ -89,6 +118,10 @@ class CertificateInstallationReq(TreeModel):
     oem_provisioning_cert: bytes = xsd("OEMProvisioningCert")
     list_of_root_certificate_ids: ListOfRootCertificateIDs = xsd("ListOfRootCertificateIDs")
 
+    def signed_elements(self) -> dict[str, dict[str, Any]]:
+        """``{Id: fragment tree}`` to hand to ``iso15118.xmldsig.sign`` (the OEM provisioning key signs it)."""
+        return {self.id: self.to_tree()}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CertificateInstallationRes(TreeModel):
@@ -104,6 +137,10 @@ class CertificateInstallationRes(TreeModel):
     dh_public_key: DiffieHellmanPublickey = xsd("DHpublickey")
     emaid: EMAID = xsd("eMAID")
 
+    def signed_elements(self) -> dict[str, dict[str, Any]]:
+        """The four ``{Id: fragment tree}`` the CPS leaf signs, in schema order (chain, key, DH, eMAID)."""
+        return _response_signed_elements(self)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CertificateUpdateReq(TreeModel):
@@ -114,6 +151,10 @@ class CertificateUpdateReq(TreeModel):
     contract_signature_cert_chain: CertificateChain = xsd("ContractSignatureCertChain")
     emaid: str = xsd("eMAID")  # eMAIDType, without Id
     list_of_root_certificate_ids: ListOfRootCertificateIDs = xsd("ListOfRootCertificateIDs")
+
+    def signed_elements(self) -> dict[str, dict[str, Any]]:
+        """``{Id: fragment tree}`` to hand to ``iso15118.xmldsig.sign`` (the old contract key signs it)."""
+        return {self.id: self.to_tree()}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +169,10 @@ class CertificateUpdateRes(TreeModel):
     dh_public_key: DiffieHellmanPublickey = xsd("DHpublickey")
     emaid: EMAID = xsd("eMAID")
     retry_counter: int | None = xsd("RetryCounter", default=None)  # xs:short
+
+    def signed_elements(self) -> dict[str, dict[str, Any]]:
+        """The four ``{Id: fragment tree}`` the CPS leaf signs, in schema order (chain, key, DH, eMAID)."""
+        return _response_signed_elements(self)
 
 
 BodyMessage = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from functools import cache
@@ -346,7 +347,43 @@ def test_enumerations_list_every_schema_literal(enum_type: Any, xsd_type: str, s
     ],
 )
 def test_models_name_exactly_the_schema_parts(model: Any, xsd_type: str) -> None:
-    import dataclasses
-
     declared = [f.metadata["xsd"].split("/")[0] for f in dataclasses.fields(model) if f.metadata["xsd"] != "value"]
     assert sorted(declared) == sorted(_xsd_parts(xsd_type))
+
+
+# --- the elements a signature covers ---------------------------------------------------------------------
+
+
+def test_response_signed_elements_are_the_four_fragment_vectors() -> None:
+    message = V2GMessage.from_tree(vector("risev2g.cert_install_res.document_derived")["json"])
+    assert isinstance(message.body, CertificateInstallationRes)
+    signed = message.body.signed_elements()
+    assert list(signed) == ["id1", "id2", "id3", "id4"]
+    prefix = "risev2g.cert_install_res."
+    names = ["ContractSignatureCertChain", "ContractSignatureEncryptedPrivateKey", "DHpublickey", "eMAID"]
+    for element_id, name in zip(signed, names, strict=True):
+        assert signed[element_id] == vector(f"{prefix}{name}_fragment")["json"]
+
+
+def test_response_signed_elements_need_ids() -> None:
+    message = V2GMessage.from_tree(vector("risev2g.cert_install_res.document_derived")["json"])
+    assert isinstance(message.body, CertificateInstallationRes)
+    no_id = dataclasses.replace(
+        message.body,
+        contract_signature_cert_chain=dataclasses.replace(message.body.contract_signature_cert_chain, id=None),
+    )
+    with pytest.raises(MessageError, match="ContractSignatureCertChain/Id"):
+        no_id.signed_elements()
+    twice = dataclasses.replace(message.body, emaid=EMAID(id="id3", value="DEABCC123ABC56"))
+    with pytest.raises(MessageError, match="used twice"):
+        twice.signed_elements()
+
+
+def test_request_signed_elements_are_the_body_element() -> None:
+    fragment = vector("cbexigen115.authorization_req_fragment_id1")["json"]
+    req = AuthorizationReq.from_tree(fragment)
+    assert req.signed_elements() == {"id1": fragment}
+    with pytest.raises(MessageError):
+        AuthorizationReq(gen_challenge=bytes(16)).signed_elements()
+    with pytest.raises(MessageError):
+        CertificateChain(certificate=b"x").element("sub_certificates")
