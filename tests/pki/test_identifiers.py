@@ -1,0 +1,74 @@
+import pytest
+
+from pki.errors import InvalidIdentifier
+from pki.identifiers import (
+    emaid_check_digit,
+    validate_emaid,
+    validate_evse_id,
+    validate_pcid,
+    validate_secc_id,
+    validate_station_identity,
+)
+
+# DIN SPEC 91286 vectors (pnc-facts §1, from mobilityid CheckDigitSpec)
+VECTORS = [
+    ("NN123ABCDEFGHI", "T"), ("FRXYZ123456789", "2"), ("ITA1B2C3E4F5G6", "4"), ("ESZU8WOX834H1D", "R"),
+    ("PT73902837ABCZ", "Z"), ("DE83DUIEN83QGZ", "D"), ("DE83DUIEN83ZGQ", "M"), ("DE8AA001234567", "0"),
+]
+
+
+@pytest.mark.parametrize(("body", "check"), VECTORS)
+def test_emaid_check_digit_vectors(body: str, check: str) -> None:
+    assert emaid_check_digit(body) == check
+    assert emaid_check_digit(body.lower()) == check
+    assert validate_emaid(body + check) == body + check
+
+
+def test_emaid_with_separators_is_normalised() -> None:
+    assert validate_emaid("DE-83D-UIEN83QGZ-D") == "DE83DUIEN83QGZD"
+    assert validate_emaid("de83duien83qgz") == "DE83DUIEN83QGZ"
+
+
+def test_emaid_wrong_check_digit_names_the_right_one() -> None:
+    with pytest.raises(InvalidIdentifier, match="'X' is wrong, DIN SPEC 91286 gives 'D'"):
+        validate_emaid("DE83DUIEN83QGZX")
+
+
+@pytest.mark.parametrize("bad", ["D183DUIEN83QGZ", "DE83DUIEN83Q", "DE83DUIEN83QGZDD", "DE_83DUIEN83QGZ", ""])
+def test_emaid_syntax_errors(bad: str) -> None:
+    with pytest.raises(InvalidIdentifier, match="eMAID"):
+        validate_emaid(bad)
+
+
+def test_emaid_check_digit_can_be_required() -> None:
+    with pytest.raises(InvalidIdentifier, match="check character missing .expected 'D'"):
+        validate_emaid("DE83DUIEN83QGZ", require_check_digit=True)
+
+
+def test_pcid() -> None:
+    assert validate_pcid("WMIABCDEFGHIJKLM1") == "WMIABCDEFGHIJKLM1"
+    with pytest.raises(InvalidIdentifier, match="has 5 characters, needs 17 or 18"):
+        validate_pcid("ABCDE")
+    with pytest.raises(InvalidIdentifier, match="letters and digits only"):
+        validate_pcid("WMIABCDEFGHIJK-M1")
+
+
+def test_evse_id() -> None:
+    assert validate_evse_id("DE*ICE*E45B*78C") == "DE*ICE*E45B*78C"
+    assert validate_evse_id("DEICEE45B78C") == "DEICEE45B78C"
+    with pytest.raises(InvalidIdentifier, match="7..37"):
+        validate_evse_id("DE*IC")
+    with pytest.raises(InvalidIdentifier, match="expected <country"):
+        validate_evse_id("DE*ICE*X45B*78C")
+
+
+def test_secc_id() -> None:
+    assert validate_secc_id("DE-ICE-S-00003C4D557878675645330967543476-2")
+    with pytest.raises(InvalidIdentifier, match="SECC-ID"):
+        validate_secc_id("DE-ICE-X-0000")
+
+
+def test_station_identity() -> None:
+    assert validate_station_identity("CS-0001") == "CS-0001"
+    with pytest.raises(InvalidIdentifier, match="printable ASCII"):
+        validate_station_identity("has space")
