@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pki.cli.cert_cmd",
     "pki.cli.crl_cmd",
     "pki.cli.audit_cmd",
+    "pki.cli.serve_cmd",
     "iso15118.cli",
     "ocsp.cli",
     "api.cli",
