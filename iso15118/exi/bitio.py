@@ -169,7 +169,8 @@ def encode_value(w: BitWriter, dt: tuple[Any, ...], value: Any, check_min: bool 
     elif kind == ENUM:
         index = dt[3].get(value) if type(value) is str else None
         if index is None:
-            raise ValueError_(f"{value!r} is not one of the enumeration values {list(dt[2])}")
+            shown = ", ".join(repr(v) for v in dt[2][:6]) + (", ..." if len(dt[2]) > 6 else "")
+            raise ValueError_(f"{value!r} is not an enumeration value ({len(dt[2])} values: {shown})")
         w.write(dt[1], index)
     elif kind == BOOL:
         if type(value) is not bool:

@@ -76,6 +76,7 @@ class _Encoder:
         total = len(value)
         done = 0
         counters: dict[str, int] | None = None
+        used: list[str] = []
         width, prods = states[0]
         while True:
             for code, (pkind, key, target, arg) in enumerate(prods):
@@ -102,6 +103,7 @@ class _Encoder:
                             raise
                     else:
                         done += 1
+                        used.append(key)
                         w.write(width, code)
                         try:
                             self.element(arg[0], item)
@@ -112,13 +114,14 @@ class _Encoder:
                     if key not in value:
                         continue
                     done += 1
+                    used.append(key)
                     w.write(width, code)
                     try:
                         encode_value(w, arg, value[key], self.check_min)
                     except ValueError_ as exc:
                         raise _PathError(str(exc)).with_part(key) from None
                 elif pkind == EE:
-                    if done != total and not self._only_empty_lists(value, counters):
+                    if done != total and self._leftovers(value, counters, used):
                         continue
                     w.write(width, code)
                     return
@@ -126,11 +129,12 @@ class _Encoder:
                     if key not in value:
                         continue
                     done += 1
+                    used.append(key)
                     if value[key] == "" and arg[0] in _EMPTY_KINDS:
                         if self.check_min and arg[1]:
                             raise _PathError(f"shorter than minLength {arg[1]} (0)").with_part(key)
                         if done != total:
-                            raise _PathError(self._explain((), value, counters))
+                            raise self._explain(grammar, (), value, counters, used)
                         w.write(width, len(prods))
                         w.write(_EE2_WIDTH, 0)
                         return
@@ -140,11 +144,9 @@ class _Encoder:
                     except ValueError_ as exc:
                         raise _PathError(str(exc)).with_part(key) from None
                 elif pkind == CH_MIXED:
-                    if key not in value or (counters and counters.get(key) == -1):
+                    if key not in value or key in used:
                         continue
-                    if counters is None:
-                        counters = {}
-                    counters[key] = -1  # one text chunk at most
+                    used.append(key)  # one text chunk at most
                     done += 1
                     if value[key] == "":
                         continue
@@ -158,31 +160,50 @@ class _Encoder:
                 width, prods = states[target]
                 break
             else:
-                raise _PathError(self._explain(prods, value, counters))
+                raise self._explain(grammar, prods, value, counters, used)
 
-    def _only_empty_lists(self, value: dict[str, Any], counters: dict[str, int] | None) -> bool:
+    @staticmethod
+    def _leftovers(value: dict[str, Any], counters: dict[str, int] | None, used: list[str]) -> list[str]:
+        """Keys not encoded yet (an empty list counts as absent)."""
+        left = []
         for key, item in value.items():
-            if type(item) is list and not item and not (counters and key in counters):
+            if type(item) is list:
+                if len(item) == (counters.get(key, 0) if counters else 0):
+                    continue
+            elif key in used:
                 continue
-            if type(item) is list and counters and counters.get(key, 0) == len(item):
-                continue
-            return False
-        return True
+            left.append(key)
+        return left
 
-    def _explain(self, prods: tuple[Any, ...], value: dict[str, Any], counters: dict[str, int] | None) -> str:
-        required = [p[1] for p in prods if p[0] in (SE, AT, CH)]
-        has_end = any(p[0] == EE for p in prods)
-        left = [k for k, v in value.items() if not (type(v) is list and counters and counters.get(k, 0) >= len(v))]
-        if not has_end and not any(k in value for k in required):
-            return f"missing required element {' or '.join(repr(r) for r in required if r) or '(content)'}"
-        known = self._known_keys(prods)
-        for k in left:
-            if k not in known:
-                return f"unknown element or attribute {k!r}"
-        return f"unexpected {', '.join(repr(k) for k in left)} here (schema order or occurrence count)"
-
-    def _known_keys(self, prods: tuple[Any, ...]) -> set[str]:
-        return {p[1] for p in prods if p[1] is not None}
+    def _explain(
+        self,
+        grammar: tuple[Any, ...],
+        prods: tuple[Any, ...],
+        value: dict[str, Any],
+        counters: dict[str, int] | None,
+        used: list[str],
+    ) -> _PathError:
+        left = self._leftovers(value, counters, used)
+        for key in left:
+            if key not in grammar[3]:
+                return _PathError("unknown element or attribute").with_part(key)
+        offered = [p for p in prods if p[0] in (SE, AT, CH)]
+        if offered and not any(p[0] == EE for p in prods):
+            if len(offered) == 1:
+                key = offered[0][1]
+                if type(value.get(key)) is list:
+                    got = len(value[key])
+                    return _PathError(f"fewer items than the schema's minOccurs ({got})").with_part(key)
+                what = {SE: "element", AT: "attribute", CH: "content"}[offered[0][0]]
+                return _PathError(f"missing required {what}").with_part(key)
+            names = ", ".join(repr(p[1]) for p in offered)
+            return _PathError(f"missing required element: one of {names}")
+        for key in left:
+            if type(value[key]) is list and counters and counters.get(key, 0) > 0:
+                return _PathError(f"more than {counters[key]} items (schema maxOccurs)").with_part(key)
+        if left:
+            return _PathError("not allowed here (schema order, or excluded by an earlier choice)").with_part(left[0])
+        return _PathError("content does not match the schema")
 
     def relaxed(self, grammar: tuple[Any, ...], value: Any) -> None:
         """§8.5.3 ElementFragment grammar: attributes (sorted), character content, child elements."""

@@ -2,9 +2,10 @@
 
 Compiled tables (plain tuples/lists/dicts, picklable):
 
-* ``grammars[gi]`` is ``(SIMPLE, dt)`` for a simple-typed element, ``(COMPLEX, states, name)`` for a
-  complex type (§8.5.4.1.3), or ``(RELAXED, qname_attrs, name)`` for an element qname declared with
-  several types inside an EXI fragment (the relaxed Element Fragment grammar, §8.5.3).
+* ``grammars[gi]`` is ``(SIMPLE, dt)`` for a simple-typed element, ``(COMPLEX, states, name, keys)`` for
+  a complex type (§8.5.4.1.3; ``keys``: every JSON key it knows), or ``(RELAXED, qname_attrs, name)``
+  for an element qname declared with several types inside an EXI fragment (the relaxed Element
+  Fragment grammar, §8.5.3).
 * a state is ``(width, productions)``; ``productions[code]`` is ``(kind, key, target, arg)`` with
   ``kind`` AT / SE / SE_ANY / EE / CH, ``key`` the JSON key (local name, or ``"value"`` for CH),
   ``arg`` the datatype (AT, CH) or ``(child gi, is_list)`` (SE).
@@ -178,7 +179,7 @@ class _Builder:
             attr_states.insert(0, prods)
             following = prods
         final = [(_nbits(len(p) + 1), tuple(p)) for p in attr_states + states]
-        return (COMPLEX, final, label)
+        return (COMPLEX, final, label, frozenset(keys))
 
     def _term(self, p: Particle, leaves: list[Leaf], decls: dict[QName, ElementDecl]) -> Term:
         if p.kind in ("element", "ref"):
