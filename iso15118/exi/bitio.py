@@ -195,9 +195,13 @@ def _binary(kind: int, value: Any) -> bytes:
             raise ValueError_("not a hexBinary string (pairs of hex digits)")
         return bytes.fromhex(value)
     try:
-        return base64.b64decode(value, validate=True)
+        raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise ValueError_("not a base64Binary string") from None
+    if len(value) != 4 * ((len(raw) + 2) // 3) or base64.b64encode(raw).decode("ascii") != value:
+        # RFC 4648 §3.5: canonical padding and zero pad bits, so that decode(encode(tree)) == tree
+        raise ValueError_("not canonical base64 (padding or trailing bits)")
+    return raw
 
 
 def decode_value(r: BitReader, dt: tuple[Any, ...]) -> Any:
