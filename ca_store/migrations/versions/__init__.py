@@ -1,0 +1,3 @@
+"""Migration revisions, oldest first (``0001_initial`` creates every table)."""
+
+__all__: list[str] = []
