@@ -200,4 +200,6 @@ def test_not_bytes(data: Any) -> None:
 def test_bytearray_and_memoryview_are_accepted() -> None:
     data, grammar = _vector("everest.SessionSetupReq")
     expected = VECTORS["everest.SessionSetupReq"]["json"]
-    assert decode(bytearray(data), grammar) == decode(memoryview(data), grammar) == expected
+    as_bytearray: Any = bytearray(data)
+    as_view: Any = memoryview(data)
+    assert decode(as_bytearray, grammar) == decode(as_view, grammar) == expected

@@ -61,4 +61,4 @@ def test_wrong_emaid_fragment_encoding_is_not_ours() -> None:
 
 def test_string_grammar_names_are_accepted() -> None:
     v = VECTORS[0]
-    assert decode(bytes.fromhex(v["hex"]), v["grammar"]) == v["json"]  # type: ignore[arg-type]
+    assert decode(bytes.fromhex(v["hex"]), v["grammar"]) == v["json"]
