@@ -214,7 +214,7 @@ class _Encoder:
         width0 = (n_attr + n_elem + 5 - 1).bit_length()
         width1 = (n_elem + 4 - 1).bit_length()
         attr_map = grammar[1]
-        for key in sorted(k for k in value if k in attr_map):
+        for key in sorted((k for k in value if k in attr_map), key=attr_map.__getitem__):
             index = attr_map[key]
             w.write(width0, index)
             try:
@@ -224,7 +224,7 @@ class _Encoder:
         others = [k for k in value if k not in attr_map and k != "value"]
         if others:
             raise _PathError(f"unsupported content {others} in a relaxed fragment element")
-        if "value" in value:
+        if value.get("value", "") != "":  # empty content has no CH event (see _EMPTY_KINDS)
             w.write(width0, n_attr + n_elem + 3)  # CH [untyped value]
             try:
                 encode_value(w, (0, None, None), value["value"])
