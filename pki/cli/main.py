@@ -24,7 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "iso15118.cli",
     "ocsp.cli",
     "api.cli",
-    "iso15118.contract_cli",
+    "pki.cli.contract_cmd",
+    "pki.cli.trust_cmd",
 )
 
 
