@@ -1,0 +1,85 @@
+"""What every request handler needs, built once per app: services, settings, token signer, client directory."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fastapi import Request
+
+from api.settings import ApiSettings
+from api.tokens import TokenSigner
+
+__all__ = ["ClientDirectory", "ClientInfo", "ApiContext", "get_context", "ActiveClients"]
+
+
+class ClientInfo(Protocol):
+    """The fields of a stored client the API reads (``ca_store.clients.ClientRecord`` has them)."""
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def evse_operator_ids(self) -> tuple[str, ...]: ...
+
+    @property
+    def organization(self) -> str | None: ...
+
+    @property
+    def secret_hash(self) -> str: ...
+
+    @property
+    def active(self) -> bool: ...
+
+
+class ClientDirectory(Protocol):
+    def get(self, client_id: str) -> ClientInfo | None: ...
+
+    def token_secret(self) -> bytes: ...
+
+
+class ActiveClients:
+    """Whether a client is still enabled, re-read from the directory at most every ``recheck_s`` seconds per
+    client: tokens stay stateless on the hot path, yet disabling a client takes effect within ``recheck_s``."""
+
+    def __init__(self, directory: ClientDirectory, recheck_s: float) -> None:
+        self._directory = directory
+        self._recheck_s = recheck_s
+        self._seen: dict[str, tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+
+    def is_active(self, client_id: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._seen.get(client_id)
+        if cached is not None and now - cached[0] < self._recheck_s:
+            return cached[1]
+        record = self._directory.get(client_id)
+        active = record is not None and record.active
+        with self._lock:
+            self._seen[client_id] = (now, active)
+        return active
+
+
+@dataclass
+class ApiContext:
+    services: Any  # ca_store.services.Services (store, keys, authority, ra, clock)
+    settings: ApiSettings
+    clients: ClientDirectory
+    signer: TokenSigner
+    active: ActiveClients
+    extras: dict[str, Any] = field(default_factory=dict)  # for routers added later (contract provisioning)
+
+
+def get_context(request: Request) -> ApiContext:
+    """FastAPI dependency: the app's context (``app.state.pnc``)."""
+    ctx: ApiContext = request.app.state.pnc
+    return ctx
