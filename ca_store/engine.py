@@ -83,7 +83,7 @@ def parse_target(url: str) -> Target:
             raise StoreUnavailable("in-memory SQLite is not supported: give a file (sqlite:////path/pnc.sqlite3)")
     else:
         raise StoreUnavailable(f"unsupported database {backend!r}: use sqlite:/// or postgresql+psycopg://")
-    display = parsed.set(password=None).render_as_string(hide_password=False)
+    display = parsed._replace(password=None).render_as_string(hide_password=False)  # set() keeps None fields
     if schema is not None:
         display += f"{'&' if '?' in display else '?'}schema={schema}"
     return Target(parsed, schema, display)

@@ -1,0 +1,216 @@
+"""The ``pki.ports.Store`` contract, run on SQLite and PostgreSQL alike (see conftest ``db_url``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from ca_store import SqlStore
+from pki.errors import AlreadyExists, AlreadyRevoked, NotFound
+from pki.model import KeyRecord, RevocationReason
+
+from .records import NOW, certificate, crl, event, new_serial, seed_ca
+
+
+def _count_certs(store: SqlStore) -> int:
+    return len(store.list_certificates())
+
+
+def test_key_ca_certificate_round_trip(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        root = seed_ca(tx)
+        sub = seed_ca(tx, "cpo-sub1", issuer="root", profile="cpo-sub1")
+    assert store.get_key("ca:root") == KeyRecord("ca:root", "EC-P256", b"sealed-key-blob", NOW)
+    assert store.get_key("ca:nope") is None
+    assert store.get_ca("root") == root
+    assert store.get_ca("cpo-sub1") == sub
+    assert store.get_ca("nope") is None
+    assert [c.name for c in store.list_cas()] == ["cpo-sub1", "root"]  # same created_at: by name
+    assert sub.crl_distribution and not root.crl_distribution
+    stored = store.get_certificate(root.serial)
+    assert stored is not None and stored.der == root.certificate_der and stored.issuer == "root"
+
+
+def test_certificate_round_trip_keeps_every_field(store: SqlStore) -> None:
+    old = certificate()
+    serial = (1 << 159) - 1  # the largest 159-bit serial
+    cert = certificate(serial, replaces=old.serial, requester="csms:42",
+                       not_after=datetime(2049, 12, 31, 23, 59, 59, tzinfo=UTC))
+    with store.transaction() as tx:
+        seed_ca(tx)
+        tx.add_certificate(old)
+        tx.add_certificate(cert)
+    got = store.get_certificate(serial)
+    assert got == cert
+    assert got is not None and got.not_after.tzinfo is not None and got.not_after.utcoffset() == timedelta(0)
+    assert store.serial_exists(serial) and not store.serial_exists(serial - 1)
+    assert store.get_certificate(1 << 170) is None and not store.serial_exists(-1)
+
+
+def test_datetimes_come_back_aware_utc(store: SqlStore) -> None:
+    cest = timezone(timedelta(hours=2))
+    local = datetime(2025, 6, 1, 14, 0, 0, 1, tzinfo=cest)
+    cert = certificate(created_at=local, not_before=local)
+    with store.transaction() as tx:
+        seed_ca(tx)
+        tx.add_certificate(cert)
+    got = store.get_certificate(cert.serial)
+    assert got is not None
+    assert got.created_at == local and got.created_at.utcoffset() == timedelta(0)
+    assert got.created_at == datetime(2025, 6, 1, 12, 0, 0, 1, tzinfo=UTC)
+
+
+def test_naive_datetime_is_refused_and_nothing_written(store: SqlStore) -> None:
+    with pytest.raises(ValueError, match="naive"), store.transaction() as tx:
+        seed_ca(tx)
+        tx.add_certificate(certificate(created_at=datetime(2025, 1, 1)))
+    assert store.list_cas() == [] and _count_certs(store) == 0
+
+
+def test_list_certificates_filters_and_order(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        seed_ca(tx)
+        seed_ca(tx, "mo-sub2", issuer="root", profile="mo-sub2")
+        secc = [certificate(profile="secc") for _ in range(3)]
+        contracts = [certificate(issuer="mo-sub2", profile="contract") for _ in range(2)]
+        for cert in secc + contracts:
+            tx.add_certificate(cert)
+    with store.transaction() as tx:
+        tx.mark_revoked(secc[1].serial, NOW, RevocationReason.SUPERSEDED)
+    everything = store.list_certificates()
+    assert len(everything) == 7
+    assert [c.serial for c in everything[:2]] == [contracts[1].serial, contracts[0].serial]  # newest first
+    assert [c.serial for c in store.list_certificates(issuer="mo-sub2")] == [contracts[1].serial, contracts[0].serial]
+    assert {c.serial for c in store.list_certificates(profile="secc")} == {c.serial for c in secc}
+    assert [c.serial for c in store.list_certificates(revoked=True)] == [secc[1].serial]
+    assert len(store.list_certificates(revoked=False)) == 6
+    assert [c.serial for c in store.list_certificates(profile="secc", revoked=False, limit=1)] == [secc[2].serial]
+    assert store.list_certificates(issuer="root", profile="contract") == []
+    assert [c.serial for c in store.revoked_certificates("root")] == [secc[1].serial]
+    assert store.revoked_certificates("mo-sub2") == []
+
+
+def test_duplicate_serial_is_already_exists_and_nothing_written(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        seed_ca(tx)
+        first = certificate()
+        tx.add_certificate(first)
+    entries_before = list(store.audit_entries())
+    other = certificate()
+    with pytest.raises(AlreadyExists, match=f"certificate serial {first.serial:x}"), store.transaction() as tx:
+        tx.add_certificate(other)
+        tx.audit(event(target=f"cert:{other.serial:x}"))
+        tx.add_certificate(certificate(first.serial))
+    assert store.get_certificate(other.serial) is None
+    assert store.get_certificate(first.serial) == first
+    assert list(store.audit_entries()) == entries_before
+
+
+def test_a_failed_transaction_stays_failed_even_if_the_error_is_caught(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        seed_ca(tx)
+        first = certificate()
+        tx.add_certificate(first)
+    survivor = certificate()
+    with pytest.raises(AlreadyExists, match="aborted by an earlier error"), store.transaction() as tx:
+        tx.add_certificate(survivor)
+        with pytest.raises(AlreadyExists):
+            tx.add_certificate(certificate(first.serial))
+        tx.audit(event())  # refused: the transaction is dead on both databases
+    assert store.get_certificate(survivor.serial) is None
+
+
+def test_duplicate_names_and_crl_numbers(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        seed_ca(tx)
+        tx.add_crl(crl(number=1))
+    with pytest.raises(AlreadyExists, match="CA 'root'"), store.transaction() as tx:
+        tx.add_ca(store.get_ca("root"))  # type: ignore[arg-type]
+    with pytest.raises(AlreadyExists, match="key 'ca:root'"), store.transaction() as tx:
+        tx.add_key(KeyRecord("ca:root", "EC-P256", b"x", NOW))
+    with pytest.raises(AlreadyExists, match="CRL 1 of 'root'"), store.transaction() as tx:
+        tx.add_crl(crl(number=1))
+
+
+def test_dangling_issuer_is_not_found_at_commit(store: SqlStore) -> None:
+    orphan = certificate(issuer="no-such-ca")
+    with pytest.raises(NotFound, match="unknown CA"), store.transaction() as tx:
+        tx.add_certificate(orphan)
+    assert store.get_certificate(orphan.serial) is None
+
+
+def test_rollback_on_exception_writes_nothing(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        seed_ca(tx)
+    cert = certificate()
+    with pytest.raises(RuntimeError, match="boom"), store.transaction() as tx:
+        tx.add_certificate(cert)
+        tx.audit(event(target=f"cert:{cert.serial:x}"))
+        tx.set_meta("half", b"done")
+        raise RuntimeError("boom")
+    assert store.get_certificate(cert.serial) is None
+    assert list(store.audit_entries()) == []
+    assert store.get_meta("half") is None
+    with store.transaction() as tx:  # the connection went back to the pool clean: the next write works
+        tx.add_certificate(cert)
+    assert store.get_certificate(cert.serial) == cert
+
+
+def test_revoke(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        seed_ca(tx)
+        cert = certificate()
+        tx.add_certificate(cert)
+    at = NOW + timedelta(hours=1)
+    with store.transaction() as tx:
+        revoked = tx.mark_revoked(cert.serial, at, RevocationReason.KEY_COMPROMISE)
+    assert revoked.revoked and revoked.revoked_at == at
+    assert revoked.revocation_reason is RevocationReason.KEY_COMPROMISE
+    assert store.get_certificate(cert.serial) == revoked
+    with pytest.raises(AlreadyRevoked, match="already revoked at 2025-03-01T13:30:45"), store.transaction() as tx:
+        tx.mark_revoked(cert.serial, at + timedelta(hours=1), RevocationReason.SUPERSEDED)
+    assert store.get_certificate(cert.serial) == revoked  # first revocation's time and reason kept
+    with pytest.raises(NotFound, match="no certificate with serial"), store.transaction() as tx:
+        tx.mark_revoked(new_serial(), at, RevocationReason.UNSPECIFIED)
+    with pytest.raises(NotFound), store.transaction() as tx:
+        tx.mark_revoked(1 << 200, at, RevocationReason.UNSPECIFIED)
+
+
+def test_every_revocation_reason_round_trips(store: SqlStore) -> None:
+    certs = {reason: certificate() for reason in RevocationReason}
+    with store.transaction() as tx:
+        seed_ca(tx)
+        for cert in certs.values():
+            tx.add_certificate(cert)
+    with store.transaction() as tx:
+        for reason, cert in certs.items():
+            tx.mark_revoked(cert.serial, NOW, reason)
+    for reason, cert in certs.items():
+        got = store.get_certificate(cert.serial)
+        assert got is not None and got.revocation_reason is reason
+
+
+def test_crls_latest_by_number(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        seed_ca(tx)
+        seed_ca(tx, "cpo-sub2", issuer="root", profile="cpo-sub2")
+        for number in (1, 2, 10, (1 << 159) + 5):  # numeric order, not text order; CRL numbers up to 20 octets
+            tx.add_crl(crl(number=number))
+        tx.add_crl(crl("cpo-sub2", 1))
+    latest = store.latest_crl("root")
+    assert latest is not None and latest.number == (1 << 159) + 5
+    assert latest.this_update == NOW and latest.next_update == NOW + timedelta(days=7)
+    sub = store.latest_crl("cpo-sub2")
+    assert sub is not None and sub.number == 1 and sub.issuer == "cpo-sub2"
+    assert store.latest_crl("nope") is None
+
+
+def test_meta_set_overwrites(store: SqlStore) -> None:
+    assert store.get_meta("x") is None
+    with store.transaction() as tx:
+        tx.set_meta("x", b"\x00one")
+    with store.transaction() as tx:
+        tx.set_meta("x", b"two")
+    assert store.get_meta("x") == b"two"
+    assert store.get_meta("initialized") == b"test"
