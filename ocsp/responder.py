@@ -299,7 +299,7 @@ class Responder:
             this_update = max(this_update, state.revoked_at.replace(microsecond=0))
         issued = state.status is not Status.UNKNOWN and not state.extended
         validity = self.settings.validity if issued else self.settings.unknown_validity
-        return this_update, min(now + validity, signer.not_after).replace(microsecond=0)
+        return this_update, min(this_update + validity, signer.not_after).replace(microsecond=0)
 
     def _single(self, ca: str, cert_id: CertId, state: CertState, signer: Signer, nonce: bytes | None) -> Answer:
         if cert_id.hash_name not in SUPPORTED_HASHES:
