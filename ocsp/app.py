@@ -138,7 +138,7 @@ class OcspApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
-        if path == "/ocsp" or path == "/ocsp/":
+        if path == "/ocsp" or (path == "/ocsp/" and method == "POST"):
             if method != "POST":
                 await _plain(send, 405, b"method not allowed", ((b"allow", b"GET, POST"),))
                 return
