@@ -23,7 +23,6 @@ path's error format (OPCP ``errorMessages`` under ``/v1/ccp``, problem+json else
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -33,6 +32,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, ErrorBarrierMiddleware
 from api.settings import ApiSettings
 from api.tokens import TokenSigner
+from ca_store.services import Services
 
 __all__ = ["create_app"]
 
@@ -43,7 +43,7 @@ operator endpoints. Errors: problem+json (RFC 9457); OPCP `errorMessages` on OPC
 
 
 def create_app(
-    services: Any,
+    services: Services,
     *,
     settings: ApiSettings | None = None,
     extra_routers: Iterable[APIRouter] = (),
@@ -54,7 +54,10 @@ def create_app(
     settings = settings or ApiSettings()
     if clients is None:
         from ca_store.clients import ClientRepository
+        from ca_store.store import SqlStore
 
+        if not isinstance(services.store, SqlStore):
+            raise TypeError("services.store is not a SqlStore: pass clients= (an api.context.ClientDirectory)")
         clients = ClientRepository(services.store)
     signer = TokenSigner(clients.token_secret(), services.clock, issuer=settings.token_issuer)
     active = ActiveClients(clients, settings.client_recheck.total_seconds())

@@ -71,14 +71,16 @@ def authenticate(request: Request, ctx: ApiContext) -> Requester:
     return claims.requester
 
 
-def require_role(*roles: Role) -> Callable[..., Requester]:
-    """A FastAPI dependency: the authenticated requester, which must hold one of ``roles``."""
+def require_role(*roles: Role | str) -> Callable[..., Requester]:
+    """A FastAPI dependency: the authenticated requester, which must hold one of ``roles`` (none given: any
+    role). Use as ``requester: Annotated[Requester, Depends(require_role("mo"))]``."""
+    wanted = tuple(Role(r) for r in roles)
 
     def dependency(request: Request, ctx: Annotated[ApiContext, Depends(get_context)]) -> Requester:
         requester = authenticate(request, ctx)
-        if roles:
+        if wanted:
             try:
-                _policy_require_role(requester, *roles)
+                _policy_require_role(requester, *wanted)
             except NotAuthorized as exc:
                 raise ApiError(403, exc.message, code="insufficient_scope") from None
         return requester

@@ -11,6 +11,7 @@ from fastapi import Request
 
 from api.settings import ApiSettings
 from api.tokens import TokenSigner
+from ca_store.services import Services
 
 __all__ = ["ClientDirectory", "ClientInfo", "ApiContext", "get_context", "ActiveClients"]
 
@@ -71,7 +72,7 @@ class ActiveClients:
 
 @dataclass
 class ApiContext:
-    services: Any  # ca_store.services.Services (store, keys, authority, ra, clock)
+    services: Services  # store, keys, authority, ra, clock
     settings: ApiSettings
     clients: ClientDirectory
     signer: TokenSigner

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
 from urllib.parse import unquote
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from api.settings import EstLabel
+from ca_store.services import Services
 from pki.authority import Issued, serial_hex
 from pki.csr import load_csr
 from pki.errors import InvalidInput, PolicyRefused
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-def enroll(services: Any, requester: Requester, csr_data: bytes, label: EstLabel) -> Issued:
+def enroll(services: Services, requester: Requester, csr_data: bytes, label: EstLabel) -> Issued:
     """A SECC leaf (EST simpleenroll, OCPP V2GCertificate) for a CN the requester's operator IDs cover."""
     if label.profile is None:
         raise PolicyRefused(f"CA {label.issuer!r} offers no enrolment here (cacerts only)")
@@ -47,16 +47,15 @@ def enroll(services: Any, requester: Requester, csr_data: bytes, label: EstLabel
     claims = claims_from_name(csr.subject)
     authorize_secc_cn(requester, claims.common_name)
     public_key: PublicKey = csr.public_key()  # type: ignore[assignment]  # load_csr admits EC and RSA only
-    ra = services.ra
-    return ra.issue_for_key(  # type: ignore[no-any-return]
+    return services.ra.issue_for_key(
         public_key, get_profile(label.profile), claims, requester=requester.audit_name, issuer=label.issuer
     )
 
 
-def sign_station_certificate(services: Any, requester: Requester, csr_data: bytes) -> Issued:
+def sign_station_certificate(services: Services, requester: Requester, csr_data: bytes) -> Issued:
     """OCPP ChargingStationCertificate (A02/A03): O bound to the requester's CSO if configured."""
     organization = authorize_station_certificate(requester)
-    return services.ra.issue_from_csr(  # type: ignore[no-any-return]
+    return services.ra.issue_from_csr(
         csr_data, "charging-station", requester=requester.audit_name, expected_organization=organization
     )
 
@@ -76,7 +75,7 @@ def parse_forwarded_certificate(value: str) -> x509.Certificate:
 
 
 def reenroll_with_certificate(
-    services: Any, presented: x509.Certificate, csr_data: bytes, label: EstLabel
+    services: Services, presented: x509.Certificate, csr_data: bytes, label: EstLabel
 ) -> Issued:
     """RFC 7030 §4.2.2 re-enrolment authenticated by the current certificate: it must be one we issued,
     unrevoked and valid; the CSR keeps its CN. Same key -> renewal, new key -> re-key (both record
@@ -100,8 +99,8 @@ def reenroll_with_certificate(
         old_cn = presented.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
         if claims.common_name is not None and claims.common_name != old_cn:
             raise PolicyRefused(f"re-enrolment CSR has CN {claims.common_name!r}, the certificate has {old_cn!r}")
-        return services.ra.renew(serial, requester=actor)  # type: ignore[no-any-return]
-    return services.ra.rekey(serial, csr_data, requester=actor)  # type: ignore[no-any-return]
+        return services.ra.renew(serial, requester=actor)
+    return services.ra.rekey(serial, csr_data, requester=actor)
 
 
 def chain_without_root(issued: Issued) -> list[x509.Certificate]:
