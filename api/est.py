@@ -84,7 +84,10 @@ def _cacerts(ctx: ApiContext, entry: EstLabel) -> bytes:
 
 def _enroll(ctx: ApiContext, request: Request, op: str, entry: EstLabel, body: bytes) -> Issued:
     header = ctx.settings.client_cert_header
+    peer = request.client.host if request.client is not None else None
     if op == "simplereenroll" and header and request.headers.get(header):
+        if peer not in ctx.settings.client_cert_proxies:
+            raise ApiError(403, f"{header} is accepted only from the TLS proxy", code="untrusted_proxy")
         presented = parse_forwarded_certificate(request.headers[header])
         return reenroll_with_certificate(ctx.services, presented, body, entry)
     requester = authenticate(request, ctx)

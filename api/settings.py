@@ -52,5 +52,8 @@ class ApiSettings:
     default_est_label: str = "cpo"
     # RFC 7030 §3.3.2 re-enrolment authenticates with the current certificate over TLS. uvicorn does not pass
     # the peer certificate to the app, so a TLS-terminating proxy must forward it (URL-encoded PEM, as nginx's
-    # $ssl_client_escaped_cert) in this header. None (default): the header is ignored, never trusted.
+    # $ssl_client_escaped_cert) in this header. None (default): the header is ignored, never trusted. Anyone
+    # can present one of our (public) certificates in a header, so it is honoured only from these peer
+    # addresses (the proxy's), and the proxy must overwrite the header on every request.
     client_cert_header: str | None = None
+    client_cert_proxies: frozenset[str] = frozenset({"127.0.0.1", "::1"})

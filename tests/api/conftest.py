@@ -70,7 +70,7 @@ class ApiServer:
         return len(store.list_certificates()), sum(1 for _ in store.audit_entries())
 
 
-def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
+def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -100,7 +100,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
         created = json.loads(output)
         credentials[name] = (created["client_id"], created["client_secret"])
     settings = ApiSettings(client_recheck=timedelta(0), client_cert_header="X-SSL-Client-Cert")
-    server, thread, base_url = _serve(create_app(services, settings=settings))
+    server, thread, base_url = serve(create_app(services, settings=settings))
     with httpx.Client(base_url=base_url, timeout=30) as http:
         yield ApiServer(base_url, services, data_dir, credentials, http)
     server.should_exit = True

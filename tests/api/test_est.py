@@ -277,3 +277,28 @@ def test_secc_id_common_name_under_csms_operator(api: ApiServer, tmp_path: Path)
                       headers=api.auth("csms-ice"))
     assert r.status_code == 200, r.text
     assert cn_of(openssl_pkcs7_certs(r.content, tmp_path)[0]) == cn
+
+
+def test_forwarded_certificate_only_from_the_proxy(api: ApiServer, tmp_path: Path) -> None:
+    """The forwarded-certificate header is honoured only from the configured proxy addresses."""
+    from urllib.parse import quote
+
+    import httpx
+
+    from api import ApiSettings, create_app
+    from tests.api.conftest import serve
+
+    cn = evse_id()
+    r = api.http.post("/.well-known/cpo/simpleenroll", content=b64_der(make_csr(cn)), headers=api.auth("csms-ice"))
+    cert = openssl_pkcs7_certs(r.content, tmp_path)[0]
+    settings = ApiSettings(client_cert_header="X-SSL-Client-Cert", client_cert_proxies=frozenset({"192.0.2.1"}))
+    server, thread, base_url = serve(create_app(api.services, settings=settings))
+    try:
+        before = api.snapshot()
+        r = httpx.post(f"{base_url}/.well-known/cpo/simplereenroll", content=b64_der(make_csr(cn)),
+                       headers={"X-SSL-Client-Cert": quote(cert.public_bytes(Encoding.PEM).decode())})
+        assert r.status_code == 403 and "proxy" in r.text
+        assert api.snapshot() == before
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
