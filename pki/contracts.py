@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from pki.errors import InvalidIdentifier, PolicyRefused
+from pki.errors import AlreadyRevoked, InvalidIdentifier, NotFound, PolicyRefused
 from pki.identifiers import emaid_check_digit, validate_emaid, validate_pcid
+from pki.model import RevocationReason
 
 __all__ = [
     "ContractStatus",
@@ -28,6 +29,7 @@ __all__ = [
     "ProvisioningPolicy",
     "Selection",
     "select_contract",
+    "cancel_contract",
     "mint_emaid",
     "canonical_emaid",
     "new_contract",
@@ -148,3 +150,30 @@ def select_contract(contracts: Sequence[Contract], now: datetime) -> tuple[Selec
     if contracts:
         return Selection.CANCELED, contracts[0]
     return Selection.NONE, None
+
+
+class _Revoker(Protocol):
+    def revoke(self, serial: int, reason: RevocationReason, actor: str, *, at: datetime | None = None) -> object: ...
+
+
+def cancel_contract(
+    registry: ContractRegistry,
+    authority: _Revoker,
+    emaid: str,
+    *,
+    actor: str,
+    at: datetime,
+    reason: RevocationReason = RevocationReason.CESSATION_OF_OPERATION,
+) -> tuple[Contract, list[int]]:
+    """Cancel a contract and revoke every contract certificate issued for it (RFC 5280 §5.3.1
+    cessationOfOperation by default), so OCSP says ``revoked`` at once. Returns the contract and the serials
+    revoked now (certificates revoked earlier are skipped)."""
+    contract = registry.revoke(emaid, actor=actor, at=at)
+    revoked = []
+    for serial in contract.certificates:
+        try:
+            authority.revoke(serial, reason, actor)
+        except (AlreadyRevoked, NotFound):
+            continue
+        revoked.append(serial)
+    return contract, revoked

@@ -21,7 +21,7 @@ from pki.contracts import (
     new_contract,
     select_contract,
 )
-from pki.errors import InvalidIdentifier, PolicyRefused
+from pki.errors import AlreadyExists, AlreadyRevoked, InvalidIdentifier, NotFound, PolicyRefused
 from pki.identifiers import emaid_check_digit, validate_emaid
 from pki.trust import RootMatch, match_root, normalize_name, parse_dn
 
@@ -115,3 +115,101 @@ def test_match_prefers_name_and_serial_then_name_then_serial() -> None:
     assert match_root("CN=Root A,O=Switch\\, Ltd,C=UK,DC=V2G", 9, [b, a]) == (a, RootMatch.NAME)
     assert match_root("garbage without equals", 3, [a, b]) == (b, RootMatch.SERIAL)
     assert match_root("CN=Unknown", 99, [a, b]) is None
+
+
+# -- the SQL registry and trust store (real SQLite file, migrated by Alembic) ------------------------------
+
+@pytest.fixture
+def store(tmp_path):  # type: ignore[no-untyped-def]
+    from ca_store import open_store, sqlite_url
+
+    s = open_store(sqlite_url(tmp_path / "db"))
+    s.migrate()
+    yield s
+    s.close()
+
+
+def _audit_actions(store) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e.event.action for e in store.audit_entries()]
+
+
+def test_contract_tables_match_the_migration(store) -> None:  # type: ignore[no-untyped-def]
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from ca_store.contracts import contracts_table
+    from ca_store.trust import trust_anchors_table
+
+    for table in (contracts_table, trust_anchors_table):
+        def ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object,
+                 metadata=table.metadata) -> bool:  # type: ignore[no-untyped-def]
+            return not (type_ == "table" and name not in metadata.tables)
+
+        with store.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"include_object": ours, "compare_type": True})
+            assert compare_metadata(context, table.metadata) == []
+
+
+def test_registry_round_trip_revocation_and_audit(store) -> None:  # type: ignore[no-untyped-def]
+    from ca_store.contracts import SqlContractRegistry
+
+    reg = SqlContractRegistry(store)
+    first = reg.add(new_contract("DE8AA001234567", PCID, now=NOW, actor="op"), actor="op")
+    second = reg.add(new_contract("DEPNC000000001", PCID, now=NOW + timedelta(hours=1), actor="op",
+                                  not_after=NOW + timedelta(days=30)), actor="op")
+    assert reg.get("de-8aa-001234567") == first  # any spelling of the eMAID finds it
+    assert reg.get("not an emaid") is None
+    assert [c.emaid for c in reg.for_pcid(PCID)] == [second.emaid, first.emaid]  # newest first
+    with pytest.raises(AlreadyExists):
+        reg.add(new_contract("DE8AA0012345670", "WMIPNC00000000002", now=NOW, actor="op"), actor="op")
+    reg.record_certificate(first.emaid, 0xABC, actor="svc", at=NOW)
+    reg.record_certificate(first.emaid, 0xDEF, actor="svc", at=NOW + timedelta(seconds=1))
+    assert reg.get(first.emaid).certificates == (0xABC, 0xDEF)  # type: ignore[union-attr]
+    revoked = reg.revoke(first.emaid, actor="op", at=NOW)
+    assert revoked.status is ContractStatus.REVOKED and revoked.revoked_at == NOW
+    with pytest.raises(AlreadyRevoked):
+        reg.revoke(first.emaid, actor="op", at=NOW)
+    with pytest.raises(NotFound):
+        reg.revoke("DEPNC999999999", actor="op", at=NOW)
+    assert [c.emaid for c in reg.list(status=ContractStatus.ACTIVE)] == [second.emaid]
+    assert _audit_actions(store) == ["contract.add", "contract.add", "contract.certificate",
+                                     "contract.certificate", "contract.revoke"]
+
+
+def test_policy_is_off_by_default_and_persists(store) -> None:  # type: ignore[no-untyped-def]
+    from ca_store.contracts import SqlContractRegistry
+
+    reg = SqlContractRegistry(store)
+    assert reg.policy() == ProvisioningPolicy()
+    assert reg.policy().auto_provision is False
+    wanted = ProvisioningPolicy(auto_provision=True, provider_prefix="FRXYZ", contract_validity=timedelta(days=30))
+    reg.set_policy(wanted, actor="op", at=NOW)
+    assert SqlContractRegistry(store).policy() == wanted
+    assert _audit_actions(store) == ["contract.policy"]
+
+
+def test_trust_store_accepts_cas_only_idempotently(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ca_store.trust import SqlTrustStore
+    from pki.trust import TrustKind
+
+    root = _root("OEM Root", 7)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")]))
+        .issuer_name(root.subject).public_key(key.public_key()).serial_number(8)
+        .not_valid_before(NOW).not_valid_after(NOW + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    trust = SqlTrustStore(store, cache_seconds=3600)
+    assert trust.certificates(TrustKind.OEM) == ()
+    with pytest.raises(PolicyRefused, match="not a CA"):
+        trust.add(TrustKind.OEM, [root, leaf], actor="op", at=NOW)
+    assert trust.list() == [] and _audit_actions(store) == []  # nothing of the refused file was stored
+    added = trust.add(TrustKind.OEM, [root], actor="op", at=NOW)
+    assert [(t.kind, t.is_root, t.subject) for t in added] == [(TrustKind.OEM, True, root.subject.rfc4514_string())]
+    assert trust.add(TrustKind.OEM, [root], actor="op", at=NOW) == added  # idempotent
+    trust.add(TrustKind.MO, [root], actor="op", at=NOW)  # the same certificate may serve two kinds
+    assert trust.certificates(TrustKind.OEM) == (root,)  # the cache was dropped by add()
+    assert [t.kind for t in trust.list()] == [TrustKind.MO, TrustKind.OEM]
+    assert _audit_actions(store) == ["trust.add", "trust.add"]

@@ -1,0 +1,209 @@
+"""The contract registry in the store (``pki.contracts.ContractRegistry``): tables ``contracts`` and
+``contract_certificates`` of migration ``0003_contracts``; the provisioning policy in the ``meta`` table.
+
+Every write runs in a store transaction together with its audit entry (``contract.add``,
+``contract.revoke``, ``contract.certificate``, ``contract.policy``), so a contract never exists without
+its audit record. Reads use SQLAlchemy Core on the store's engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import ClauseElement
+
+from ca_store.codec import serial_from_hex, serial_to_hex
+from ca_store.engine import translate_errors
+from ca_store.sql import Statement
+from ca_store.store import SqlStore, SqlTx
+from pki.contracts import Contract, ContractStatus, ProvisioningPolicy, canonical_emaid
+from pki.errors import AlreadyExists, AlreadyRevoked, NotFound
+from pki.model import AuditEvent
+
+__all__ = ["SqlContractRegistry", "contracts_table", "contract_certificates_table", "POLICY_META", "compile_for",
+           "run_in"]
+
+POLICY_META = "contracts.policy"
+
+_metadata = MetaData()
+
+# Must match ca_store/migrations/versions/0003_contracts.py. Timestamps are ISO 8601 UTC text.
+contracts_table = Table(
+    "contracts",
+    _metadata,
+    Column("emaid", String(15), primary_key=True),
+    Column("pcid", String(18), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("not_after", String(40), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
+    Index("ix_contracts_pcid", "pcid"),
+)
+contract_certificates_table = Table(
+    "contract_certificates",
+    _metadata,
+    Column("serial", String(40), primary_key=True),
+    Column("emaid", String(15), ForeignKey("contracts.emaid", deferrable=True, initially="DEFERRED"), nullable=False),
+    Column("issued_at", String(40), nullable=False),
+    Index("ix_contract_certificates_emaid", "emaid"),
+)
+
+
+def compile_for(store: SqlStore, statement: ClauseElement) -> Statement:
+    """Compile a Core statement for the store's DBAPI cursor (named parameters, as ``ca_store.sql``)."""
+    dialect = (
+        sqlite.pysqlite.dialect(paramstyle="named")
+        if store.dialect == "sqlite"
+        else postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+    )
+    compiled = statement.compile(dialect=dialect)
+    return Statement(str(compiled), {k: v for k, v in compiled.params.items() if v is not None})
+
+
+def run_in(tx: SqlTx, statement: Statement, params: Mapping[str, Any], what: str) -> Any:
+    """Run one of our statements inside a store transaction, so it commits (or not) with the audit entry."""
+    return tx._exec(statement, params, what)  # ca_store-internal: the transaction's cursor and error mapping
+
+
+def _ts(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: contract timestamps are aware UTC")
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class SqlContractRegistry:
+    """``pki.contracts.ContractRegistry`` over a ``SqlStore``."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        c, cc = contracts_table.c, contract_certificates_table.c
+        self._insert = compile_for(store, contracts_table.insert().values(
+            {name: bindparam(name) for name in contracts_table.c.keys()}))
+        self._revoke = compile_for(store, update(contracts_table).where(
+            c.emaid == bindparam("key"), c.status == ContractStatus.ACTIVE.value
+        ).values(status=ContractStatus.REVOKED.value, revoked_at=bindparam("at")))
+        self._link = compile_for(store, contract_certificates_table.insert().values(
+            serial=bindparam("serial"), emaid=bindparam("emaid"), issued_at=bindparam("issued_at")))
+        self._exists = compile_for(store, select(c.emaid).where(c.emaid == bindparam("key")))
+        self._certs_of = select(cc.emaid, cc.serial).order_by(cc.issued_at, cc.serial)
+
+    # -- reads ------------------------------------------------------------------------------------------
+    def _query(self, statement: Any) -> list[Any]:
+        with translate_errors(self.store.target), self.store.engine.connect() as conn:
+            return list(conn.execute(statement))
+
+    def _contracts(self, statement: Any) -> list[Contract]:
+        rows = self._query(statement)
+        if not rows:
+            return []
+        emaids = [r._mapping["emaid"] for r in rows]
+        cc = contract_certificates_table.c
+        serials: dict[str, list[int]] = {}
+        for emaid, serial in self._query(self._certs_of.where(cc.emaid.in_(emaids))):
+            serials.setdefault(emaid, []).append(serial_from_hex(serial))
+        out = []
+        for row in rows:
+            r = row._mapping
+            out.append(Contract(
+                emaid=r["emaid"], pcid=r["pcid"], status=ContractStatus(r["status"]),
+                created_at=datetime.fromisoformat(r["created_at"]), created_by=r["created_by"],
+                not_after=_dt(r["not_after"]), revoked_at=_dt(r["revoked_at"]),
+                certificates=tuple(serials.get(r["emaid"], ())),
+            ))
+        return out
+
+    def get(self, emaid: str) -> Contract | None:
+        try:
+            key = canonical_emaid(emaid)
+        except Exception:  # noqa: BLE001 - a malformed eMAID names no contract
+            return None
+        found = self._contracts(select(contracts_table).where(contracts_table.c.emaid == key))
+        return found[0] if found else None
+
+    def for_pcid(self, pcid: str) -> list[Contract]:
+        return self.list(pcid=pcid)
+
+    def list(self, *, pcid: str | None = None, status: ContractStatus | None = None,
+             limit: int | None = None) -> list[Contract]:
+        c = contracts_table.c
+        statement = select(contracts_table).order_by(c.created_at.desc(), c.emaid.desc())
+        if pcid is not None:
+            statement = statement.where(c.pcid == pcid)
+        if status is not None:
+            statement = statement.where(c.status == status.value)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return self._contracts(statement)
+
+    # -- writes -----------------------------------------------------------------------------------------
+    def add(self, contract: Contract, *, actor: str) -> Contract:
+        values = {
+            "emaid": contract.emaid, "pcid": contract.pcid, "status": contract.status.value,
+            "not_after": _ts(contract.not_after), "created_at": _ts(contract.created_at),
+            "created_by": contract.created_by, "revoked_at": _ts(contract.revoked_at),
+        }
+        details = {"pcid": contract.pcid, "not_after": values["not_after"] or ""}
+        with self.store.transaction() as tx:
+            if run_in(tx, self._exists, {"key": contract.emaid}, "contract").fetchone() is not None:
+                raise AlreadyExists(f"a contract with eMAID {contract.emaid} already exists (eMAIDs are never reused)")
+            run_in(tx, self._insert, values, f"contract {contract.emaid}")
+            tx.audit(AuditEvent("contract.add", f"contract:{contract.emaid}", actor, contract.created_at, details))
+        return contract
+
+    def revoke(self, emaid: str, *, actor: str, at: datetime) -> Contract:
+        current = self.get(emaid)
+        if current is None:
+            raise NotFound(f"no contract with eMAID {emaid!r}")
+        with self.store.transaction() as tx:
+            changed = run_in(tx, self._revoke, {"key": current.emaid, "at": _ts(at)}, "contract").rowcount
+            if changed != 1:
+                raise AlreadyRevoked(f"contract {current.emaid} is already revoked")
+            tx.audit(AuditEvent("contract.revoke", f"contract:{current.emaid}", actor, at, {"pcid": current.pcid}))
+        return self.get(current.emaid) or current
+
+    def record_certificate(self, emaid: str, serial: int, *, actor: str, at: datetime) -> None:
+        with self.store.transaction() as tx:
+            run_in(tx, self._link, {"serial": serial_to_hex(serial), "emaid": emaid, "issued_at": _ts(at)},
+                   f"contract certificate of {emaid}")
+            tx.audit(AuditEvent("contract.certificate", f"contract:{emaid}", actor, at,
+                                {"serial": format(serial, "X")}))
+
+    def policy(self) -> ProvisioningPolicy:
+        raw = self.store.get_meta(POLICY_META)
+        if not raw:
+            return ProvisioningPolicy()
+        data = json.loads(raw)
+        return ProvisioningPolicy(
+            auto_provision=bool(data.get("auto_provision", False)),
+            provider_prefix=str(data.get("provider_prefix", ProvisioningPolicy().provider_prefix)),
+            contract_validity=timedelta(days=int(data.get("contract_validity_days", 365))),
+        )
+
+    def set_policy(self, policy: ProvisioningPolicy, *, actor: str, at: datetime) -> None:
+        data = {"auto_provision": policy.auto_provision, "provider_prefix": policy.provider_prefix,
+                "contract_validity_days": policy.contract_validity.days}
+        with self.store.transaction() as tx:
+            tx.set_meta(POLICY_META, json.dumps(data, sort_keys=True).encode())
+            tx.audit(AuditEvent("contract.policy", "contracts", actor, at, {k: str(v) for k, v in data.items()}))
