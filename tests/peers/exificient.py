@@ -19,6 +19,7 @@ from tests.peers import setup_peers
 __all__ = ["ExificientPeer", "PeerFailure", "available", "reason", "peer", "FRAGMENT_ROOTS"]
 
 PEER_SCRIPT = Path(__file__).with_name("exificient_peer.py")
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "iso15118" / "schemas"
 # ISO-2 fragment roots the jar encodes natively (see the module docstring of exificient_peer.py).
 FRAGMENT_ROOTS = frozenset({
     "CertificateInstallationReq", "AuthorizationReq", "MeteringReceiptReq",
@@ -34,7 +35,7 @@ class PeerFailure(Exception):
 class ExificientPeer:
     def __init__(self) -> None:
         self._proc = subprocess.Popen(
-            [str(setup_peers.peer_python()), str(PEER_SCRIPT), str(setup_peers.JAR)],
+            [str(setup_peers.peer_python()), str(PEER_SCRIPT), str(setup_peers.JAR), str(SCHEMA_DIR)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, bufsize=1)
         self._lock = threading.Lock()
@@ -62,11 +63,14 @@ class ExificientPeer:
             raise PeerFailure(str(reply.get("error")))
         return reply
 
-    def encode(self, tree: dict[str, Any], grammar: str) -> bytes:
-        return bytes.fromhex(self.request({"op": "encode", "grammar": grammar, "json": tree})["hex"])
+    def encode(self, tree: dict[str, Any], grammar: str, grammars: str = "shipped") -> bytes:
+        """Encode with the jar; ``grammars="xsd"`` swaps in grammars EXIficient builds from the XSDs."""
+        req = {"op": "encode", "grammar": grammar, "json": tree, "grammars": grammars}
+        return bytes.fromhex(self.request(req)["hex"])
 
-    def decode(self, data: bytes, grammar: str) -> Any:
-        return self.request({"op": "decode", "grammar": grammar, "hex": data.hex()})["json"]
+    def decode(self, data: bytes, grammar: str, grammars: str = "shipped") -> Any:
+        req = {"op": "decode", "grammar": grammar, "hex": data.hex(), "grammars": grammars}
+        return self.request(req)["json"]
 
     def time_encode(self, tree: dict[str, Any], grammar: str, n: int) -> float:
         """Seconds per jar encode through py4j (dict -> JSON -> jar -> bytes), timed in the peer."""

@@ -6,6 +6,7 @@ speaks JSON lines: one request per stdin line, one response per stdout line.
 Requests (``grammar`` is one of the project's grammar names, mapped to the jar's namespaces below)::
 
     {"op": "version"}
+    any request may add "grammars": "shipped" (default: the jar as SwitchEV ships it) or "xsd"
     {"op": "encode", "grammar": G, "json": TREE}          -> {"ok": true, "hex": "80..."}
     {"op": "decode", "grammar": G, "hex": "80..."}        -> {"ok": true, "json": TREE}
     {"op": "time", "what": "encode"|"decode", "grammar": G, "json"|"hex": ..., "n": N}
@@ -25,15 +26,32 @@ How the jar treats roots (found by experiment and by reading its bytecode with `
 * decoding an ISO-2 fragment through the JSON API does not work: the jar always decodes MsgDef
   streams as documents, which fails or silently yields a wrong tree.  ``decode`` therefore refuses
   the ``iso2-fragment`` grammar instead of returning garbage.
-* xmldsig (``SignedInfo``): the jar always uses fragment mode, encode and decode both work.
+* xmldsig (``SignedInfo``): the jar always uses fragment mode, encode and decode both work, but
+  the encoder (``SecurityPayloads.GetSignedInfo``) takes only the Reference URIs and DigestValues
+  from the JSON and writes everything else itself (ISO 15118-2 algorithms, one canonical-exi
+  Transform, no Id attributes).
+* the jar's grammars are *pre-generated* classes (``generatedgrammar.ISO15118_2Grammar`` etc.).
+  Compared state by state with the grammars EXIficient builds at run time from the XSDs (both in
+  the same jar; bisimulation over all 269 type and element grammars), the ISO-2 one differs in
+  exactly seven places: the lists with maxOccurs >= 16 are plain loops, so after the last allowed
+  occurrence the jar still offers SE(next) besides EE and writes EE with 2 bits instead of 1
+  (ProfileEntry 24, RootCertificateID 20, SelectedService 16, Parameter 16, ParameterSet 255,
+  PMaxScheduleEntry 1024, SalesTariffEntry 1024).  The AppProtocol and xmldsig grammars agree.
+  With ``"grammars": "xsd"`` a request is served by a second EXICodec whose grammar fields are
+  replaced (reflection) by the grammars EXIficient builds from the project's vendored XSDs; only
+  then do full lists follow the XSD.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sys
+import tempfile
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from py4j.java_gateway import JavaGateway
@@ -59,12 +77,52 @@ class PeerError(Exception):
     pass
 
 
+# AbstractEXICodec fields holding the grammars, and the XSD each is built from (relative to schemas/).
+_GRAMMAR_FIELDS = {
+    "commonAppProtocol": "V2G_CI_AppProtocol.xsd",
+    "iso15118_2_Grammar": "iso15118_2/V2G_CI_MsgDef.xsd",
+    "core_schema_Protocol": "xmldsig-core-schema.xsd",
+}
+
+
 class Peer:
-    def __init__(self, jar: str) -> None:
+    def __init__(self, jar: str, schema_dir: str | None = None) -> None:
         self.gateway = JavaGateway.launch_gateway(
             classpath=jar, die_on_exit=True,
             javaopts=["--add-opens", "java.base/java.lang=ALL-UNNAMED"])
-        self.codec = self.gateway.jvm.com.siemens.ct.exi.main.cmd.EXICodec()
+        self.shipped = self.gateway.jvm.com.siemens.ct.exi.main.cmd.EXICodec()
+        self.codec = self.shipped
+        self._schema_dir = schema_dir
+        self._xsd_codec: Any = None
+
+    def xsd_codec(self) -> Any:
+        """An EXICodec whose pre-generated grammars are replaced by grammars built from the XSDs."""
+        if self._xsd_codec is None:
+            if self._schema_dir is None:
+                raise PeerError("no schema directory given: xsd grammars unavailable")
+            jvm = self.gateway.jvm
+            tmp = Path(tempfile.mkdtemp(prefix="exi-xsd-"))
+            shutil.copytree(self._schema_dir, tmp / "schemas")
+            # Xerces would try to fetch the DTD named in xmldsig-core-schema.xsd's DOCTYPE: drop it.
+            dsig = tmp / "schemas" / "xmldsig-core-schema.xsd"
+            dsig.write_text(re.sub(r"<!DOCTYPE.*?\]>", "", dsig.read_text(), flags=re.S))
+            codec = jvm.com.siemens.ct.exi.main.cmd.EXICodec()
+            factory = jvm.com.siemens.ct.exi.grammars.GrammarFactory.newInstance()
+            for name, xsd in _GRAMMAR_FIELDS.items():
+                field = codec.getClass().getSuperclass().getDeclaredField(name)
+                field.setAccessible(True)
+                field.set(codec, factory.createGrammars((tmp / "schemas" / xsd).as_uri()))
+            shutil.rmtree(tmp, ignore_errors=True)
+            self._xsd_codec = codec
+        return self._xsd_codec
+
+    def use(self, grammars: str) -> None:
+        if grammars == "shipped":
+            self.codec = self.shipped
+        elif grammars == "xsd":
+            self.codec = self.xsd_codec()
+        else:
+            raise PeerError(f"unknown grammar source {grammars!r}")
 
     def version(self) -> float:
         return float(self.codec.get_version())
@@ -127,6 +185,7 @@ class Peer:
 
     def handle(self, req: dict[str, Any]) -> dict[str, Any]:
         op = req.get("op")
+        self.use(req.get("grammars", "shipped"))
         if op == "version":
             return {"ok": True, "version": self.version()}
         if op == "encode":
@@ -142,10 +201,10 @@ class Peer:
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print("usage: exificient_peer.py EXICodec.jar", file=sys.stderr)
+    if len(sys.argv) not in (2, 3):
+        print("usage: exificient_peer.py EXICodec.jar [SCHEMA_DIR]", file=sys.stderr)
         return 2
-    peer = Peer(sys.argv[1])
+    peer = Peer(sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else None)
     out = sys.stdout
     out.write(json.dumps({"ok": True, "ready": True, "version": peer.version()}) + "\n")
     out.flush()
