@@ -18,6 +18,7 @@ from iso15118.xmldsig.errors import (
     XmlDsigError,
 )
 from iso15118.xmldsig.locate import elements_by_id, message_parts
+from iso15118.xmldsig.signature import VerifiedReference, digest, sign, signed_info_bytes, verify, verify_message
 from iso15118.xmldsig.signed_info import (
     CANONICAL_EXI,
     ECDSA_SHA256,
@@ -28,6 +29,12 @@ from iso15118.xmldsig.signed_info import (
 )
 
 __all__ = [
+    "sign",
+    "verify",
+    "verify_message",
+    "VerifiedReference",
+    "digest",
+    "signed_info_bytes",
     "CANONICAL_EXI",
     "ECDSA_SHA256",
     "SHA256",

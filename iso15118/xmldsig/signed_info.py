@@ -102,8 +102,7 @@ def _algorithm(value: object, path: str, allowed: frozenset[str]) -> None:
         raise MalformedSignature(f"{path}/@Algorithm is missing")
     if algorithm not in allowed:
         raise UnsupportedAlgorithm(
-            f"{path}/@Algorithm {algorithm!r} is not supported "
-            f"(ISO 15118-2 allows {' or '.join(sorted(allowed))})",
+            f"{path}/@Algorithm {algorithm!r} is not supported (ISO 15118-2 allows {' or '.join(sorted(allowed))})",
             algorithm,
         )
 
@@ -111,9 +110,7 @@ def _algorithm(value: object, path: str, allowed: frozenset[str]) -> None:
 def read_signed_info(signed_info: object) -> tuple[Reference, ...]:
     """Check the algorithms of a received SignedInfo and return its references in order."""
     tree = _mapping(signed_info, "SignedInfo")
-    _algorithm(
-        tree.get("CanonicalizationMethod"), "SignedInfo/CanonicalizationMethod", _CANONICAL_EXI_SPELLINGS
-    )
+    _algorithm(tree.get("CanonicalizationMethod"), "SignedInfo/CanonicalizationMethod", _CANONICAL_EXI_SPELLINGS)
     _algorithm(tree.get("SignatureMethod"), "SignedInfo/SignatureMethod", frozenset({ECDSA_SHA256}))
     raw_references = tree.get("Reference")
     if raw_references is None or raw_references == []:
@@ -138,8 +135,6 @@ def read_signed_info(signed_info: object) -> tuple[Reference, ...]:
         _algorithm(ref.get("DigestMethod"), f"{path}/DigestMethod", frozenset({SHA256}))
         digest = b64decode_strict(ref.get("DigestValue"), f"{path}/DigestValue")
         if len(digest) != _DIGEST_LENGTH:
-            raise MalformedSignature(
-                f"{path}/DigestValue must be {_DIGEST_LENGTH} bytes (SHA-256), got {len(digest)}"
-            )
+            raise MalformedSignature(f"{path}/DigestValue must be {_DIGEST_LENGTH} bytes (SHA-256), got {len(digest)}")
         references.append(Reference(uri=uri, id=uri[1:], digest=digest))
     return tuple(references)

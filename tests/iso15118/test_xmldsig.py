@@ -20,18 +20,28 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from iso15118.exi import ExiCodec, Grammar, default_codec
 from iso15118.xmldsig import (
     CANONICAL_EXI,
+    SHA256,
     BadSignature,
+    DigestMismatch,
     MalformedSignature,
+    MissingReference,
+    UnsignedElement,
     UnsupportedAlgorithm,
     build_signed_info,
     der_to_raw,
+    digest,
     elements_by_id,
     message_parts,
     raw_to_der,
     read_signed_info,
+    sign,
     sign_raw,
+    signed_info_bytes,
+    verify,
+    verify_message,
     verify_raw,
 )
 
@@ -283,3 +293,176 @@ def test_message_parts_refuses_non_messages() -> None:
         message_parts({"V2G_Message": {"Header": {"SessionID": "00"}}})
     with pytest.raises(MalformedSignature):
         message_parts({"V2G_Message": "x"})
+
+
+# --- with the EXI codec ----------------------------------------------------------------------------------
+
+RISE_PREFIX = "risev2g.cert_install_res."
+RISE_PARTS = ["ContractSignatureCertChain", "ContractSignatureEncryptedPrivateKey", "DHpublickey", "eMAID"]
+
+
+@pytest.fixture(scope="module")
+def codec() -> ExiCodec:
+    return default_codec()
+
+
+def cps_leaf_private() -> ec.EllipticCurvePrivateKey:
+    value = int(vector(RISE_SIGNED_INFO)["signature"]["signer_private_key_hex"], 16)
+    return ec.derive_private_key(value, ec.SECP256R1())
+
+
+def rise_elements_in_signed_order() -> dict[str, dict[str, Any]]:
+    """The four fragments keyed by Id, in the RISE-V2G SignedInfo order (id2, id1, id4, id3)."""
+    by_id = {}
+    for part in RISE_PARTS:
+        tree = vector(f"{RISE_PREFIX}{part}_fragment")["json"]
+        by_id[tree[part]["Id"]] = tree
+    return {element_id: by_id[element_id] for element_id in ("id2", "id1", "id4", "id3")}
+
+
+@pytest.mark.parametrize("name", FRAGMENT_NAMES)
+def test_digest_reproduces_the_fragment_vectors(name: str, codec: ExiCodec) -> None:
+    entry = vector(name)
+    assert digest(entry["json"], codec=codec).hex() == entry["sha256"]
+
+
+@pytest.mark.parametrize("name", SIGNED_INFO_NAMES)
+def test_signed_info_bytes_reproduce_the_xmldsig_vectors(name: str, codec: ExiCodec) -> None:
+    entry = vector(name)
+    assert signed_info_bytes(entry["json"]["SignedInfo"], codec=codec).hex() == entry["hex"]
+
+
+def test_sign_reproduces_the_rise_v2g_signed_info_and_verifies(codec: ExiCodec) -> None:
+    entry = vector(RISE_SIGNED_INFO)
+    elements = rise_elements_in_signed_order()
+    signature = sign(elements, cps_leaf_private(), codec=codec)
+    assert signature["SignedInfo"] == entry["json"]["SignedInfo"]
+    assert signed_info_bytes(signature["SignedInfo"], codec=codec).hex() == entry["hex"]
+    raw = base64.b64decode(signature["SignatureValue"]["value"])
+    verify_raw(bytes.fromhex(entry["hex"]), raw, cps_leaf_key())
+    refs = verify(signature, elements, cps_leaf_key(), codec=codec)
+    assert [r.uri for r in refs] == ["#id2", "#id1", "#id4", "#id3"]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "signed_info"),
+    [
+        ("openv2g.authorization_req_fragment_ID1", "openv2g.signed_info_ID1"),
+        ("cbexigen115.authorization_req_fragment_id1", "cbexigen115.signed_info_authorization_req"),
+        ("cbexigen53.sales_tariff_fragment_id1", "cbexigen53.signed_info_sales_tariff"),
+    ],
+)
+def test_sign_reproduces_single_reference_signed_infos(fragment: str, signed_info: str, codec: ExiCodec) -> None:
+    tree = vector(fragment)["json"]
+    ((_, content),) = tree.items()
+    key = ec.generate_private_key(ec.SECP256R1())
+    signature = sign({content["Id"]: tree}, key, codec=codec)
+    assert signature["SignedInfo"] == vector(signed_info)["json"]["SignedInfo"]
+    assert signed_info_bytes(signature["SignedInfo"], codec=codec).hex() == vector(signed_info)["hex"]
+    verify(signature, {content["Id"]: tree}, key.public_key(), codec=codec)
+
+
+def test_rise_v2g_document_verifies_as_decoded_from_exi(codec: ExiCodec) -> None:
+    entry = vector(RISE_DOCUMENT)
+    decoded = codec.decode(bytes.fromhex(entry["hex"]), Grammar.ISO2)
+    refs = verify_message(decoded, cps_leaf_key(), required=RISE_PARTS, codec=codec)
+    assert [(r.id, r.element) for r in refs] == [
+        ("id2", "ContractSignatureEncryptedPrivateKey"),
+        ("id1", "ContractSignatureCertChain"),
+        ("id4", "eMAID"),
+        ("id3", "DHpublickey"),
+    ]
+
+
+def _rise_document() -> dict[str, Any]:
+    tree: dict[str, Any] = copy.deepcopy(vector(RISE_DOCUMENT)["json"])
+    return tree
+
+
+def _body(tree: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = tree["V2G_Message"]["Body"]["CertificateInstallationRes"]
+    return body
+
+
+def _signature(tree: dict[str, Any]) -> dict[str, Any]:
+    signature: dict[str, Any] = tree["V2G_Message"]["Header"]["Signature"]
+    return signature
+
+
+def test_tampered_element_gives_digest_mismatch_naming_the_reference(codec: ExiCodec) -> None:
+    tree = _rise_document()
+    _body(tree)["eMAID"]["value"] = "DEABCC123ABC57"
+    with pytest.raises(DigestMismatch) as info:
+        verify_message(tree, cps_leaf_key(), codec=codec)
+    assert info.value.uri == "#id4" and "eMAID" in str(info.value)
+
+
+def test_renamed_id_gives_missing_reference(codec: ExiCodec) -> None:
+    tree = _rise_document()
+    _body(tree)["DHpublickey"]["Id"] = "id9"
+    with pytest.raises(MissingReference) as info:
+        verify_message(tree, cps_leaf_key(), codec=codec)
+    assert info.value.uri == "#id3"
+
+
+def test_tampered_signature_value_or_signed_info_gives_bad_signature(codec: ExiCodec) -> None:
+    tree = _rise_document()
+    raw = bytearray(base64.b64decode(_signature(tree)["SignatureValue"]["value"]))
+    raw[5] ^= 0x40
+    _signature(tree)["SignatureValue"]["value"] = base64.b64encode(bytes(raw)).decode()
+    with pytest.raises(BadSignature):
+        verify_message(tree, cps_leaf_key(), codec=codec)
+    # Reordering the references keeps every digest valid but changes the signed SignedInfo bytes.
+    tree = _rise_document()
+    refs = _signature(tree)["SignedInfo"]["Reference"]
+    refs[0], refs[1] = refs[1], refs[0]
+    with pytest.raises(BadSignature):
+        verify_message(tree, cps_leaf_key(), codec=codec)
+
+
+def test_wrong_key_gives_bad_signature(codec: ExiCodec) -> None:
+    key = risev2g_cert("cpsSubCA2Cert").public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    with pytest.raises(BadSignature):
+        verify_message(_rise_document(), key, codec=codec)
+
+
+def test_unsupported_algorithm_is_reported_before_any_crypto(codec: ExiCodec) -> None:
+    tree = _rise_document()
+    _signature(tree)["SignedInfo"]["Reference"][3]["DigestMethod"]["Algorithm"] = SHA256 + "x"
+    with pytest.raises(UnsupportedAlgorithm) as info:
+        verify_message(tree, cps_leaf_key(), codec=codec)
+    assert info.value.uri == SHA256 + "x"
+
+
+def test_required_element_must_be_signed(codec: ExiCodec) -> None:
+    with pytest.raises(UnsignedElement) as info:
+        verify_message(_rise_document(), cps_leaf_key(), required=["SAProvisioningCertificateChain"], codec=codec)
+    assert info.value.element == "SAProvisioningCertificateChain"
+
+
+def test_missing_or_malformed_signature_is_refused(codec: ExiCodec) -> None:
+    tree = _rise_document()
+    del tree["V2G_Message"]["Header"]["Signature"]
+    with pytest.raises(MalformedSignature, match="no Signature"):
+        verify_message(tree, cps_leaf_key(), codec=codec)
+    # The V2Gdecoder message: empty SignatureValue.
+    with pytest.raises(MalformedSignature, match="64 bytes"):
+        verify_message(
+            vector("v2gdecoder.charge_parameter_discovery_res_dc_salestariff")["json"], cps_leaf_key(), codec=codec
+        )
+
+
+def test_unencodable_element_is_malformed_not_a_codec_error(codec: ExiCodec) -> None:
+    tree = _rise_document()
+    _body(tree)["DHpublickey"]["value"] = base64.b64encode(b"\x04" * 66).decode()  # over maxLength 65
+    with pytest.raises(MalformedSignature, match="DHpublickey"):
+        verify_message(tree, cps_leaf_key(), codec=codec)
+
+
+def test_sign_checks_ids_match_their_keys(codec: ExiCodec) -> None:
+    tree = vector("cbexigen115.authorization_req_fragment_id1")["json"]
+    with pytest.raises(MalformedSignature, match="id7"):
+        sign({"id7": tree}, cps_leaf_private(), codec=codec)
+    with pytest.raises(MalformedSignature):
+        sign({}, cps_leaf_private(), codec=codec)
