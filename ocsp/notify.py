@@ -51,7 +51,18 @@ class HttpRevocationNotifier:
             raise OcspError("HttpRevocationNotifier needs a shared token (PNC_INTERNAL_TOKEN)")
         self._url = base_url.rstrip("/") + "/ocsp/_internal/changed"
         self._headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+        self._own_http = http is None
         self._http = http or httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def close(self) -> None:
+        if self._own_http:
+            self._http.close()
+
+    def __enter__(self) -> HttpRevocationNotifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def notify(self, record: CertificateRecord) -> None:
         body = json.dumps({"serial": format(record.serial, "x")}).encode()

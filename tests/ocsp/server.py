@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -61,28 +62,29 @@ def serve_in_process(factory: str, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
            "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"responder process exited: {proc.stdout.read().decode() if proc.stdout else ''}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url + "/nothing", timeout=1).status_code == 404:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("responder process did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            deadline = time.monotonic() + 30
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"responder process exited: {log.read().decode(errors='replace')}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(url + "/nothing", timeout=1).status_code == 404:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("responder process did not start")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def write_pem(path: Path, *certs: x509.Certificate) -> Path:
