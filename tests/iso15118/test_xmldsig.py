@@ -46,20 +46,13 @@ from iso15118.xmldsig import (
 )
 
 _ROOT = Path(__file__).resolve().parents[2]
-# The vendored corpus; until it is vendored, the shared reference copy (same file) is used if present.
-_VECTOR_FILES = (
-    _ROOT / "tests" / "vectors" / "exi" / "public.json",
-    Path("/work/shared/reference/iso15118/vectors/public.json"),
-)
+_VECTOR_FILE = _ROOT / "tests" / "vectors" / "exi" / "public.json"  # provenance: its README.md
 
 
 @cache
 def _corpus() -> dict[str, Any]:
-    for path in _VECTOR_FILES:
-        if path.is_file():
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return data
-    pytest.skip("EXI vector corpus tests/vectors/exi/public.json is not present")
+    data: dict[str, Any] = json.loads(_VECTOR_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def vector(name: str) -> dict[str, Any]:
