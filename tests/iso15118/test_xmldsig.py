@@ -21,6 +21,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from iso15118.exi import ExiCodec, Grammar, default_codec
+from iso15118.keywrap import decrypt_private_key, encrypt_private_key
+from iso15118.messages import (
+    EMAID,
+    CertificateInstallationRes,
+    ContractSignatureEncryptedPrivateKey,
+    DiffieHellmanPublickey,
+    MessageHeader,
+    ResponseCode,
+    V2GMessage,
+)
 from iso15118.xmldsig import (
     CANONICAL_EXI,
     SHA256,
@@ -459,3 +469,39 @@ def test_sign_checks_ids_match_their_keys(codec: ExiCodec) -> None:
         sign({"id7": tree}, cps_leaf_private(), codec=codec)
     with pytest.raises(MalformedSignature):
         sign({}, cps_leaf_private(), codec=codec)
+
+
+def test_certificate_installation_res_end_to_end(codec: ExiCodec) -> None:
+    """Service side: encrypt, sign the four parts, encode. EV side: decode, verify, decrypt."""
+    oem = ec.generate_private_key(ec.SECP256R1())
+    contract = ec.generate_private_key(ec.SECP256R1())
+    encrypted, dh_public = encrypt_private_key(contract, oem.public_key())
+    template = V2GMessage.from_tree(vector(RISE_DOCUMENT)["json"]).body
+    assert isinstance(template, CertificateInstallationRes)
+    res = CertificateInstallationRes(
+        response_code=ResponseCode.OK,
+        sa_provisioning_certificate_chain=template.sa_provisioning_certificate_chain,
+        contract_signature_cert_chain=template.contract_signature_cert_chain,
+        contract_signature_encrypted_private_key=ContractSignatureEncryptedPrivateKey(id="id2", value=encrypted),
+        dh_public_key=DiffieHellmanPublickey(id="id3", value=dh_public),
+        emaid=EMAID(id="id4", value="DE8AA0012345670"),
+    )
+    signature = sign(res.signed_elements(), cps_leaf_private(), codec=codec)
+    session_id = bytes.fromhex("0102030405060708")
+    message = V2GMessage(header=MessageHeader(session_id=session_id, signature=signature), body=res)
+    data = codec.encode(message.to_tree(), Grammar.ISO2)
+
+    decoded = codec.decode(data, Grammar.ISO2)
+    refs = verify_message(decoded, cps_leaf_key(), required=RISE_PARTS, codec=codec)
+    assert [r.id for r in refs] == ["id1", "id2", "id3", "id4"]
+    received = V2GMessage.from_tree(decoded)
+    assert received == message and received.header.session_id == session_id
+    body = received.body
+    assert isinstance(body, CertificateInstallationRes)
+    recovered = decrypt_private_key(
+        body.contract_signature_encrypted_private_key.value,
+        body.dh_public_key.value,
+        oem,
+        expected_public=contract.public_key(),
+    )
+    assert recovered.private_numbers() == contract.private_numbers()
