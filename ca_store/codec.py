@@ -31,6 +31,8 @@ def serial_from_hex(value: str) -> int:
 
 
 def aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:  # the usual case, from the core's clock: nothing to convert
+        return value
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: the store keeps aware UTC times only")
     return value.astimezone(UTC)

@@ -50,6 +50,7 @@ CERT_COLUMNS = (
 )
 CRL_COLUMNS = ("issuer", "number", "this_update", "next_update", "der")
 AUDIT_COLUMNS = ("seq", "prev_hash", "hash", "action", "target", "actor", "at", "details")
+_DETAILS_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def key_params(key: KeyRecord, codec: Codec) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def audit_params(entry: AuditEntry, codec: Codec) -> dict[str, Any]:
         "target": event.target,
         "actor": event.actor,
         "at": codec.ts_in(event.at),
-        "details": json.dumps(dict(event.details), sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+        "details": _DETAILS_JSON.encode(dict(event.details)),
     }
 
 

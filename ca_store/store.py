@@ -10,6 +10,10 @@ Concurrency rules (several ``pnc`` processes or API workers may write at once):
   processes never append the same ``seq``; the lock is released at commit/rollback. The primary key on
   ``seq`` backs this up.
 
+The hot path (one certificate plus its audit entry per transaction, thousands per second) runs precompiled
+SQL (``ca_store.sql``) on the DBAPI cursor and reuses connections through a small idle list, skipping
+SQLAlchemy's per-statement and per-checkout machinery.
+
 A transaction in which a database statement failed is dead: any later call raises again and leaving the
 block never commits (PostgreSQL aborts such a transaction anyway; SQLite would otherwise commit the rest).
 """
@@ -18,9 +22,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from alembic import command
@@ -32,7 +36,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from ca_store import rows
 from ca_store.codec import MAX_SERIAL, Codec, serial_to_hex
 from ca_store.engine import Target, build_engine, is_missing_schema, parse_target, to_pki_error, translate_errors
-from ca_store.sql import Sql, Statement
+from ca_store.sql import REVOKED_AMONG_WIDTH, Sql, Statement
 from pki.audit import GENESIS, entry_hash
 from pki.errors import AlreadyRevoked, NotFound
 from pki.model import (
@@ -49,6 +53,7 @@ __all__ = ["SqlStore", "SqlTx", "open_store", "sqlite_url", "DB_FILENAME"]
 
 DB_FILENAME = "pnc.sqlite3"
 _AUDIT_PAGE = 1000
+_MAX_IDLE = 4  # connections kept for reuse (the SQLAlchemy pool holds 5 + 10 overflow)
 _ErrorTypes = tuple[type[BaseException], ...]
 
 
@@ -67,16 +72,67 @@ def open_store(url: str) -> SqlStore:
 
 
 class SqlTx:
-    """One write transaction (``pki.ports.StoreTx``). Obtain it from ``SqlStore.transaction()``."""
+    """One write transaction (``pki.ports.StoreTx``), used as ``with store.transaction() as tx:``: entering
+    takes a pooled connection and begins, leaving commits (or rolls back on an exception) and returns it."""
 
-    def __init__(self, cursor: Any, store: SqlStore) -> None:
-        self._cursor = cursor
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
         self._sql = store.sql
         self._codec = store.codec
         self._target = store.target
         self._errors = store.db_errors
+        self._raw: PoolProxiedConnection | None = None
+        self._cursor: Any = None
         self._head: tuple[int, bytes] | None = None
         self._failed: Exception | None = None
+
+    def __enter__(self) -> SqlTx:
+        if self._raw is not None:
+            raise RuntimeError("a store transaction cannot be entered twice")
+        self._raw = self._store.checkout()
+        try:
+            self._cursor = self._raw.cursor()
+            self._exec(self._sql.begin, None, "transaction")
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc_type is None:
+                self._commit()
+            else:
+                self._rollback()
+        finally:
+            self._release()
+
+    def _commit(self) -> None:
+        assert self._raw is not None
+        try:
+            self.check_usable()
+            self._raw.commit()
+        except self._errors as exc:
+            self._rollback()
+            self._failed = to_pki_error(exc, self._target, "commit")
+            raise self._failed from exc
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self._raw is not None:
+            try:
+                self._raw.rollback()
+            except self._errors as exc:  # connection gone: the database discards the transaction itself
+                self._failed = self._failed or to_pki_error(exc, self._target, "rollback")
+
+    def _release(self) -> None:
+        raw, self._raw, self._cursor = self._raw, None, None
+        if raw is not None:
+            self._store.checkin(raw, healthy=self._failed is None)
 
     def _exec(self, statement: Statement, params: Mapping[str, Any] | None = None, what: str = "") -> Any:
         self.check_usable()
@@ -90,6 +146,8 @@ class SqlTx:
     def check_usable(self) -> None:
         if self._failed is not None:
             raise type(self._failed)(f"transaction aborted by an earlier error ({self._failed}); nothing was written")
+        if self._cursor is None:
+            raise RuntimeError("store transaction used outside its `with` block")
 
     def add_key(self, key: KeyRecord) -> None:
         self._exec(self._sql.insert_key, rows.key_params(key, self._codec), f"key {key.label!r}")
@@ -116,6 +174,16 @@ class SqlTx:
             when = record.revoked_at.isoformat() if record.revoked_at is not None else "?"
             raise AlreadyRevoked(f"certificate {serial:x} was already revoked at {when}")
         return record
+
+    def revoked_among(self, serials: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        wanted = [s for s in serials if 0 <= s < MAX_SERIAL]
+        for start in range(0, len(wanted), REVOKED_AMONG_WIDTH):
+            chunk = wanted[start : start + REVOKED_AMONG_WIDTH]
+            chunk += [chunk[-1]] * (REVOKED_AMONG_WIDTH - len(chunk))
+            params = {f"s{i}": serial_to_hex(s) for i, s in enumerate(chunk)}
+            found.update(int(row[0], 16) for row in self._exec(self._sql.revoked_among, params).fetchall())
+        return found
 
     def add_crl(self, crl: CrlRecord) -> None:
         self._exec(self._sql.insert_crl, rows.crl_params(crl, self._codec), f"CRL {crl.number} of {crl.issuer!r}")
@@ -148,6 +216,10 @@ class SqlStore:
         self.codec = Codec(target.dialect)
         dbapi_error: type[BaseException] = self.engine.dialect.loaded_dbapi.Error
         self.db_errors: _ErrorTypes = (dbapi_error, sa_exc.SQLAlchemyError)
+        # Connections this store keeps checked out of the SQLAlchemy pool between its own uses: a list
+        # pop/append instead of the pool's checkout/reset/checkin machinery on every issuance. (list.pop and
+        # list.append are atomic, so threads share it safely.)
+        self._idle: list[PoolProxiedConnection] = []
 
     @property
     def url(self) -> str:
@@ -159,6 +231,8 @@ class SqlStore:
         return self.target.dialect
 
     def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
         self.engine.dispose()
 
     # -- schema -----------------------------------------------------------------------------------------
@@ -190,43 +264,41 @@ class SqlStore:
 
     # -- writes -----------------------------------------------------------------------------------------
 
-    def _checkout(self) -> PoolProxiedConnection:
+    def checkout(self) -> PoolProxiedConnection:
+        """A DBAPI connection in autocommit mode (reads need no BEGIN, writes issue their own); give it back
+        with ``checkin``."""
+        try:
+            return self._idle.pop()
+        except IndexError:
+            pass
         try:
             return self.engine.raw_connection()
         except self.db_errors as exc:
             raise to_pki_error(exc, self.target, "connect") from exc
 
-    @contextmanager
-    def transaction(self) -> Iterator[SqlTx]:
-        raw = self._checkout()
-        try:
-            tx = SqlTx(raw.cursor(), self)
-            tx._exec(self.sql.begin, None, "transaction")
-            yield tx
-            tx.check_usable()
-            try:
-                raw.commit()
-            except self.db_errors as exc:
-                raise to_pki_error(exc, self.target, "commit") from exc
-        except BaseException:
-            try:
-                raw.rollback()
-            except self.db_errors:  # connection gone: the database discards the transaction itself
-                pass
-            raise
-        finally:
+    def checkin(self, raw: PoolProxiedConnection, *, healthy: bool) -> None:
+        """Keep a connection for reuse, or (after a database error, or beyond ``_MAX_IDLE``) close it."""
+        if healthy and len(self._idle) < _MAX_IDLE:
+            self._idle.append(raw)
+        else:
             raw.close()
+
+    def transaction(self) -> SqlTx:
+        return SqlTx(self)
 
     # -- reads ------------------------------------------------------------------------------------------
 
     def _fetch_raw(self, statement: Statement, params: Mapping[str, Any] | None = None) -> list[Any]:
-        raw = self.engine.raw_connection()
+        raw = self.checkout()
+        healthy = False
         try:
             cursor = raw.cursor()
             cursor.execute(statement.text, statement.params(params))
-            return list(cursor.fetchall())
+            found = list(cursor.fetchall())
+            healthy = True
+            return found
         finally:
-            raw.close()
+            self.checkin(raw, healthy=healthy)
 
     def _fetch(self, statement: Statement, params: Mapping[str, Any] | None = None) -> list[Any]:
         try:

@@ -214,3 +214,18 @@ def test_meta_set_overwrites(store: SqlStore) -> None:
         tx.set_meta("x", b"two")
     assert store.get_meta("x") == b"two"
     assert store.get_meta("initialized") == b"test"
+
+
+def test_transaction_object_is_single_use(store: SqlStore) -> None:
+    transaction = store.transaction()
+    with transaction as tx:
+        seed_ca(tx)
+    with pytest.raises(RuntimeError, match="outside its `with` block"):
+        tx.add_certificate(certificate())
+    with pytest.raises(AlreadyExists), store.transaction() as tx:
+        tx.add_certificate(certificate(store.list_cas()[0].serial))
+    for _ in range(3):  # the connection that failed was dropped, not reused in a broken state
+        cert = certificate()
+        with store.transaction() as tx:
+            tx.add_certificate(cert)
+        assert store.serial_exists(cert.serial)
