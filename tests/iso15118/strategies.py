@@ -33,7 +33,8 @@ from hypothesis import strategies as st
 
 __all__ = [
     "Sizes", "Profile", "DEFAULT", "JAR_PROFILE", "SCHEMA_DIR", "ISO2_MESSAGES", "APP_PROTOCOL_MESSAGES",
-    "FRAGMENT_ROOTS", "message", "v2g_message", "app_protocol", "fragment", "signed_info", "schema_set",
+    "FRAGMENT_ROOTS", "JAR_LOOPED_LISTS", "message", "v2g_message", "app_protocol", "fragment", "signed_info",
+    "iso_signed_info", "schema_set",
 ]
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -301,17 +302,27 @@ class Profile:
     sizes: Sizes = Sizes()
     require: frozenset[tuple[str, str]] = frozenset()   # (owner, child) optional but always present
     forbid: frozenset[tuple[str, str]] = frozenset()    # (owner, child) optional and never present
+    cap: frozenset[tuple[str, str, int]] = frozenset()  # (owner, child, n): at most n occurrences
 
 
 # Optional children that can't be left out; the dsig wildcard/mixed subtrees (see module docstring).
 _ALWAYS_FORBID = frozenset({("SignatureType", "KeyInfo"), ("SignatureType", "Object")})
 DEFAULT = Profile()
-# For the EXIficient jar: its JSON API writes 0 for these four optional elements when they are absent
-# (issue 5); the vectors and the XSD say absent stays absent, so the cross-check always fills them in.
+# Lists whose grammar in the jar's pre-generated ISO15118_2Grammar is a loop instead of the XSD's
+# bound (tests/peers/exificient_peer.py): only a *full* list encodes differently there.
+JAR_LOOPED_LISTS = (
+    ("ChargingProfileType", "ProfileEntry", 24), ("ListOfRootCertificateIDsType", "RootCertificateID", 20),
+    ("SelectedServiceListType", "SelectedService", 16), ("ParameterSetType", "Parameter", 16),
+    ("ServiceParameterListType", "ParameterSet", 255), ("PMaxScheduleType", "PMaxScheduleEntry", 1024),
+    ("SalesTariffType", "SalesTariffEntry", 1024),
+)
+# For the EXIficient jar as shipped: its JSON API writes 0 for these four optional elements when they
+# are absent (issue 5), and its looped lists differ from the XSD when full; the vectors and the XSD
+# decide, so the cross-check fills the four in and keeps those lists one short of full.
 JAR_PROFILE = Profile(require=frozenset({
     ("supportedAppProtocolRes", "SchemaID"), ("MeteringReceiptReqType", "SAScheduleTupleID"),
     ("SalesTariffType", "NumEPriceLevels"), ("SalesTariffEntryType", "EPriceLevel"),
-}))
+}), cap=frozenset((owner, child, n - 1) for owner, child, n in JAR_LOOPED_LISTS))
 
 _INT_RANGES = {
     "byte": (-(1 << 7), (1 << 7) - 1), "short": (-(1 << 15), (1 << 15) - 1),
@@ -400,6 +411,7 @@ class _Gen:
     def count(self, lo: int, hi: int, key: tuple[str, str]) -> int:
         if key in self.forbid and lo == 0:
             return 0
+        hi = min([hi, *(n for owner, child, n in self.p.cap if (owner, child) == key)])
         if key in self.p.require and lo == 0:
             lo = 1
         small = st.integers(lo, min(hi, lo + self.p.sizes.max_repeat))
@@ -518,5 +530,23 @@ def fragment(root: str, profile: Profile = DEFAULT) -> st.SearchStrategy[dict[st
 
 
 def signed_info(profile: Profile = DEFAULT) -> st.SearchStrategy[dict[str, Any]]:
-    """An xmldsig SignedInfo (encoded with the xmldsig-core grammar alone)."""
+    """Any schema-valid xmldsig SignedInfo (encoded with the xmldsig-core grammar alone)."""
     return _element_tree(schema_set().elements[(NS_DSIG, "SignedInfo")], profile)
+
+
+C14N_EXI = "http://www.w3.org/TR/canonical-exi/"
+
+
+def iso_signed_info(max_refs: int = 4) -> st.SearchStrategy[dict[str, Any]]:
+    """A SignedInfo as ISO 15118-2 [V2G2-771] builds it: fixed algorithms, one canonical-exi Transform
+    and a SHA-256 digest per Reference, references by ``#Id`` (pnc-facts §2)."""
+    ref = st.builds(
+        lambda uri, digest: {
+            "URI": "#" + uri, "Transforms": {"Transform": [{"Algorithm": C14N_EXI}]},
+            "DigestMethod": {"Algorithm": "http://www.w3.org/2001/04/xmlenc#sha256"},
+            "DigestValue": base64.b64encode(digest).decode()},
+        _text(Simple("ID"), DEFAULT.sizes), st.binary(min_size=32, max_size=32))
+    return st.lists(ref, min_size=1, max_size=max_refs).map(lambda refs: {"SignedInfo": {
+        "CanonicalizationMethod": {"Algorithm": C14N_EXI},
+        "SignatureMethod": {"Algorithm": "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"},
+        "Reference": refs}})
