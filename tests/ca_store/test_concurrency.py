@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from ca_store import SqlStore
 from pki.audit import verify_chain
 
-from .records import seed_ca
+from .records import certificate, event, seed_ca
 
 PER_WORKER = 200
 REPO = Path(__file__).resolve().parents[2]
@@ -58,3 +59,30 @@ def test_two_processes_issue_concurrently(store: SqlStore, tmp_path: Path) -> No
     switches = sum(1 for a, b in zip(actors, actors[1:], strict=False) if a != b)
     print(f"{store.dialect}: the two workers' entries interleave {switches} times")
 
+
+
+def test_threads_share_one_store(store: SqlStore) -> None:
+    """API workers are threads: connections move between them through the store's idle list."""
+    with store.transaction() as tx:
+        seed_ca(tx)
+    errors: list[BaseException] = []
+
+    def issue(tag: str) -> None:
+        try:
+            for _ in range(25):
+                cert = certificate(requester=tag)
+                with store.transaction() as tx:
+                    tx.add_certificate(cert)
+                    tx.audit(event(target=f"cert:{cert.serial:x}"))
+                assert store.get_certificate(cert.serial) == cert
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=issue, args=(f"t{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(store.list_certificates(profile="secc")) == 150
+    assert verify_chain(store.audit_entries()) == 150
