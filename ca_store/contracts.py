@@ -86,7 +86,7 @@ def _ts(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime: contract timestamps are aware UTC")
-    return value.astimezone(UTC).isoformat(timespec="seconds")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")  # fixed width: text order = time order
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -107,47 +107,54 @@ class SqlContractRegistry:
         self._link = compile_for(store, contract_certificates_table.insert().values(
             serial=bindparam("serial"), emaid=bindparam("emaid"), issued_at=bindparam("issued_at")))
         self._exists = compile_for(store, select(c.emaid).where(c.emaid == bindparam("key")))
-        self._certs_of = select(cc.emaid, cc.serial).order_by(cc.issued_at, cc.serial)
+        order = (c.created_at.desc(), c.emaid.desc())
+        self._by_emaid = compile_for(store, select(contracts_table).where(c.emaid == bindparam("key")))
+        self._by_pcid = compile_for(store, select(contracts_table).where(c.pcid == bindparam("key")).order_by(*order))
+        self._certs_by_emaid = compile_for(store, select(cc.emaid, cc.serial).where(cc.emaid == bindparam("key"))
+                                           .order_by(cc.issued_at, cc.serial))
+        self._certs_by_pcid = compile_for(store, select(cc.emaid, cc.serial).where(
+            cc.emaid.in_(select(c.emaid).where(c.pcid == bindparam("key")).scalar_subquery())
+        ).order_by(cc.issued_at, cc.serial))
 
     # -- reads ------------------------------------------------------------------------------------------
+    def _fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Any]:
+        # Precompiled SQL on the driver: the provisioning hot path looks up a PCID per request.
+        with translate_errors(self.store.target), self.store.engine.connect() as conn:
+            return list(conn.exec_driver_sql(statement.text, dict(statement.params(params))).mappings())
+
     def _query(self, statement: Any) -> list[Any]:
         with translate_errors(self.store.target), self.store.engine.connect() as conn:
-            return list(conn.execute(statement))
+            return [row._mapping for row in conn.execute(statement)]
 
-    def _contracts(self, statement: Any) -> list[Contract]:
-        rows = self._query(statement)
-        if not rows:
-            return []
-        emaids = [r._mapping["emaid"] for r in rows]
-        cc = contract_certificates_table.c
+    @staticmethod
+    def _build(rows: list[Any], links: list[Any]) -> list[Contract]:
         serials: dict[str, list[int]] = {}
-        for emaid, serial in self._query(self._certs_of.where(cc.emaid.in_(emaids))):
-            serials.setdefault(emaid, []).append(serial_from_hex(serial))
-        out = []
-        for row in rows:
-            r = row._mapping
-            out.append(Contract(
+        for link in links:
+            serials.setdefault(link["emaid"], []).append(serial_from_hex(link["serial"]))
+        return [
+            Contract(
                 emaid=r["emaid"], pcid=r["pcid"], status=ContractStatus(r["status"]),
                 created_at=datetime.fromisoformat(r["created_at"]), created_by=r["created_by"],
                 not_after=_dt(r["not_after"]), revoked_at=_dt(r["revoked_at"]),
                 certificates=tuple(serials.get(r["emaid"], ())),
-            ))
-        return out
+            )
+            for r in rows
+        ]
 
     def get(self, emaid: str) -> Contract | None:
         try:
             key = canonical_emaid(emaid)
         except Exception:  # noqa: BLE001 - a malformed eMAID names no contract
             return None
-        found = self._contracts(select(contracts_table).where(contracts_table.c.emaid == key))
+        found = self._build(self._fetch(self._by_emaid, {"key": key}), self._fetch(self._certs_by_emaid, {"key": key}))
         return found[0] if found else None
 
     def for_pcid(self, pcid: str) -> list[Contract]:
-        return self.list(pcid=pcid)
+        return self._build(self._fetch(self._by_pcid, {"key": pcid}), self._fetch(self._certs_by_pcid, {"key": pcid}))
 
     def list(self, *, pcid: str | None = None, status: ContractStatus | None = None,
              limit: int | None = None) -> list[Contract]:
-        c = contracts_table.c
+        c, cc = contracts_table.c, contract_certificates_table.c
         statement = select(contracts_table).order_by(c.created_at.desc(), c.emaid.desc())
         if pcid is not None:
             statement = statement.where(c.pcid == pcid)
@@ -155,7 +162,12 @@ class SqlContractRegistry:
             statement = statement.where(c.status == status.value)
         if limit is not None:
             statement = statement.limit(limit)
-        return self._contracts(statement)
+        rows = self._query(statement)
+        if not rows:
+            return []
+        emaids = [r["emaid"] for r in rows]
+        links = self._query(select(cc.emaid, cc.serial).where(cc.emaid.in_(emaids)).order_by(cc.issued_at, cc.serial))
+        return self._build(rows, links)
 
     # -- writes -----------------------------------------------------------------------------------------
     def add(self, contract: Contract, *, actor: str) -> Contract:

@@ -1,0 +1,119 @@
+"""The EV side of contract provisioning, for tests and the demo: an OEM provisioning certificate and key,
+and signed CertificateInstallationReq / CertificateUpdateReq EXI messages as a vehicle sends them.
+
+    vehicle = provision_vehicle(services.ra)                         # OEM provisioning cert under oem-sub2
+    exi = installation_request(vehicle, [v2g_root])                  # signed by the provisioning key
+    result = answer(exi, ctx)                                        # the service side
+    exi = update_request(contract_key, contract_cert, [mo_sub2, mo_sub1], emaid, [v2g_root], session_id)
+
+Checking a response the way an EV does is deliberately not here: the tests keep their own, independent
+verifier (tests/iso15118/ev_verifier.py).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from iso15118.exi import ExiCodec, Grammar, default_codec
+from iso15118.messages import (
+    CertificateChain,
+    CertificateInstallationReq,
+    CertificateUpdateReq,
+    ListOfRootCertificateIDs,
+    MessageHeader,
+    V2GMessage,
+    X509IssuerSerial,
+)
+from iso15118.xmldsig.signature import sign
+from pki.policy import SubjectClaims
+from pki.profiles import get_profile
+from pki.registration import RegistrationAuthority
+
+__all__ = ["Vehicle", "provision_vehicle", "new_pcid", "root_id", "installation_request", "update_request"]
+
+_ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    pcid: str
+    key: ec.EllipticCurvePrivateKey  # the OEM provisioning private key (stays in the car)
+    certificate: x509.Certificate
+    sub_cas: tuple[x509.Certificate, ...]  # OEM Sub-CA 2 first; the request carries only the leaf
+
+
+def new_pcid(wmi: str = "WMI") -> str:
+    """A random 17-character PCID (WMI + 14 alphanumerics; VDE-AR-E 2802-100-1 shape)."""
+    return wmi + "".join(secrets.choice(_ALNUM) for _ in range(17 - len(wmi)))
+
+
+def provision_vehicle(
+    ra: RegistrationAuthority, *, pcid: str | None = None, issuer: str = "oem-sub2", requester: str = "oem-demo"
+) -> Vehicle:
+    """An OEM provisioning certificate (CN = PCID, DC = OEM) from our OEM Sub-CA 2 for a new P-256 key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    pcid = pcid or new_pcid()
+    issued = ra.issue_for_key(key.public_key(), get_profile("oem-provisioning"), SubjectClaims(common_name=pcid),
+                              requester=requester, issuer=issuer)
+    return Vehicle(pcid, key, issued.certificate, issued.chain[:-1])
+
+
+def root_id(cert: x509.Certificate, *, style: str = "rfc4514") -> X509IssuerSerial:
+    """A RootCertificateID for ``cert`` as EV stacks write it: ``rfc4514`` or ``repr`` (SwitchEV sends
+    ``str(cert.issuer)``, the repr of a cryptography Name)."""
+    issuer = repr(cert.issuer) if style == "repr" else cert.issuer.rfc4514_string()
+    return X509IssuerSerial(issuer_name=issuer, serial_number=cert.serial_number)
+
+
+def _ids(roots: Sequence[x509.Certificate | X509IssuerSerial]) -> ListOfRootCertificateIDs:
+    return ListOfRootCertificateIDs(
+        root_certificate_ids=tuple(r if isinstance(r, X509IssuerSerial) else root_id(r) for r in roots))
+
+
+def _encode(body: CertificateInstallationReq | CertificateUpdateReq, key: ec.EllipticCurvePrivateKey,
+            session_id: bytes | None, codec: ExiCodec | None) -> bytes:
+    codec = codec or default_codec()
+    signature = sign(body.signed_elements(), key, codec=codec)
+    header = MessageHeader(session_id=session_id if session_id is not None else os.urandom(8), signature=signature)
+    return codec.encode(V2GMessage(header=header, body=body).to_tree(), Grammar.ISO2)
+
+
+def installation_request(
+    vehicle: Vehicle,
+    roots: Sequence[x509.Certificate | X509IssuerSerial],
+    *,
+    session_id: bytes | None = None,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    codec: ExiCodec | None = None,
+) -> bytes:
+    """A CertificateInstallationReq (Id id1) signed by the provisioning key (or ``key``, to test refusals)."""
+    body = CertificateInstallationReq(
+        id="id1", oem_provisioning_cert=vehicle.certificate.public_bytes(Encoding.DER),
+        list_of_root_certificate_ids=_ids(roots))
+    return _encode(body, key or vehicle.key, session_id, codec)
+
+
+def update_request(
+    contract_key: ec.EllipticCurvePrivateKey,
+    contract_certificate: x509.Certificate,
+    sub_cas: Sequence[x509.Certificate],
+    emaid: str,
+    roots: Sequence[x509.Certificate | X509IssuerSerial],
+    *,
+    session_id: bytes | None = None,
+    codec: ExiCodec | None = None,
+) -> bytes:
+    """A CertificateUpdateReq (Id id1) with the old contract chain, signed by ``contract_key``."""
+    chain = CertificateChain(
+        certificate=contract_certificate.public_bytes(Encoding.DER),
+        sub_certificates=tuple(c.public_bytes(Encoding.DER) for c in sub_cas))
+    body = CertificateUpdateReq(id="id1", contract_signature_cert_chain=chain, emaid=emaid,
+                                list_of_root_certificate_ids=_ids(roots))
+    return _encode(body, contract_key, session_id, codec)
