@@ -20,7 +20,9 @@ from sqlalchemy.sql.expression import ClauseElement
 from ca_store import rows
 from ca_store.schema import audit, cas, certificates, crls, keys, meta
 
-__all__ = ["Statement", "Sql"]
+__all__ = ["Statement", "Sql", "REVOKED_AMONG_WIDTH"]
+
+REVOKED_AMONG_WIDTH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +32,11 @@ class Statement:
     text: str
     defaults: Mapping[str, Any]
 
-    def params(self, given: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    def params(self, given: Mapping[str, Any] | None = None) -> Mapping[str, Any] | None:
+        """The parameters to send; None for a statement without any (psycopg then uses the simple query
+        protocol, which allows several statements in one round trip)."""
         if not self.defaults:
-            return given or {}
+            return given
         return {**self.defaults, **(given or {})}
 
 
@@ -41,9 +45,10 @@ def _columns(table: Table, names: tuple[str, ...]) -> list[Any]:
 
 
 class Sql:
-    """All statements for one dialect ("sqlite" or "postgresql")."""
+    """All statements for one dialect ("sqlite" or "postgresql"); ``audit_lock_key`` is the store's
+    PostgreSQL advisory lock key."""
 
-    def __init__(self, dialect_name: str) -> None:
+    def __init__(self, dialect_name: str, audit_lock_key: int = 0) -> None:
         self.dialect_name = dialect_name
         self._dialect: Dialect = (
             sqlite.pysqlite.dialect(paramstyle="named")
@@ -52,9 +57,17 @@ class Sql:
         )
         self._cert_lists: dict[tuple[bool, bool, bool | None, bool], Statement] = {}
         c = certificates.c
-        # Writes. SQLite takes its one write lock at BEGIN IMMEDIATE; PostgreSQL serialises audit appends
-        # with a transaction-scoped advisory lock.
-        self.begin = Statement("BEGIN IMMEDIATE" if dialect_name == "sqlite" else "BEGIN", {})
+        # Writes. SQLite takes its one write lock at BEGIN IMMEDIATE; the audit head is read when needed.
+        # PostgreSQL serialises writers with a transaction-scoped advisory lock and reads the audit head right
+        # after it, all in the one round trip of BEGIN: three statements of one simple query, each with its
+        # own snapshot under READ COMMITTED, so the head read sees the previous lock holder's commit.
+        audit_head = select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1)
+        self.head_at_begin = dialect_name == "postgresql"
+        if self.head_at_begin:
+            head_sql = audit_head.compile(dialect=self._dialect, compile_kwargs={"literal_binds": True})
+            self.begin = Statement(f"BEGIN; SELECT pg_advisory_xact_lock({int(audit_lock_key)}); {head_sql}", {})
+        else:
+            self.begin = Statement("BEGIN IMMEDIATE", {})
         self.insert_key = self._insert(keys, rows.KEY_COLUMNS)
         self.insert_ca = self._insert(cas, rows.CA_COLUMNS)
         self.insert_cert = self._insert(certificates, rows.CERT_COLUMNS)
@@ -66,8 +79,7 @@ class Sql:
                 index_elements=[meta.c.key], set_={"value": upsert.excluded.value}
             )
         )
-        self.audit_head = self._compile(select(audit.c.seq, audit.c.hash).order_by(audit.c.seq.desc()).limit(1))
-        self.audit_lock = Statement("SELECT pg_advisory_xact_lock(%(key)s::BIGINT)", {})  # PostgreSQL only
+        self.audit_head = self._compile(audit_head)
         self.revoke = self._compile(
             certificates.update()
             .where(c.serial == bindparam("serial"), c.revoked_at.is_(None))
@@ -83,6 +95,12 @@ class Sql:
         self.list_cas = self._compile(select(*ca_columns).order_by(cas.c.created_at, cas.c.name))
         cert_columns = _columns(certificates, rows.CERT_COLUMNS)
         self.get_cert = self._compile(select(*cert_columns).where(c.serial == bindparam("serial")))
+        # Revocation status of a CA chain (at most REVOKED_AMONG_WIDTH serials per query; pad by repeating).
+        self.revoked_among = self._compile(
+            select(c.serial).where(
+                c.serial.in_([bindparam(f"s{i}") for i in range(REVOKED_AMONG_WIDTH)]), c.revoked_at.is_not(None)
+            )
+        )
         self.cert_exists = self._compile(select(c.id).where(c.serial == bindparam("serial")))
         self.revoked_certs = self._compile(
             select(*cert_columns).where(c.issuer == bindparam("issuer"), c.revoked_at.is_not(None)).order_by(c.id)

@@ -5,10 +5,10 @@ Concurrency rules (several ``pnc`` processes or API workers may write at once):
 * SQLite: every write transaction starts with ``BEGIN IMMEDIATE``, so it holds the database's single write
   lock from its first statement; the audit chain head is therefore read and extended under that lock, and
   waiting writers queue for up to the busy timeout.
-* PostgreSQL: the first ``audit()`` of a transaction takes ``pg_advisory_xact_lock`` (one key per schema) and
-  only then reads the head (READ COMMITTED: a new statement sees the previous holder's commit), so two
-  processes never append the same ``seq``; the lock is released at commit/rollback. The primary key on
-  ``seq`` backs this up.
+* PostgreSQL: every write transaction takes ``pg_advisory_xact_lock`` (one key per schema) and only then
+  reads the head (READ COMMITTED: a new statement sees the previous holder's commit), both in the round trip
+  of its BEGIN, so two processes never append the same ``seq``; the lock is released at commit/rollback.
+  The primary key on ``seq`` backs this up.
 
 The hot path (one certificate plus its audit entry per transaction, thousands per second) runs precompiled
 SQL (``ca_store.sql``) on the DBAPI cursor and reuses connections through a small idle list, skipping
@@ -92,7 +92,11 @@ class SqlTx:
         self._raw = self._store.checkout()
         try:
             self._cursor = self._raw.cursor()
-            self._exec(self._sql.begin, None, "transaction")
+            cursor = self._exec(self._sql.begin, None, "transaction")
+            if self._sql.head_at_begin:  # results: BEGIN, the advisory lock, the audit head
+                cursor.nextset()
+                cursor.nextset()
+                self._set_head(cursor.fetchone())
         except BaseException:
             self._release()
             raise
@@ -136,8 +140,12 @@ class SqlTx:
 
     def _exec(self, statement: Statement, params: Mapping[str, Any] | None = None, what: str = "") -> Any:
         self.check_usable()
+        values = statement.params(params)
         try:
-            self._cursor.execute(statement.text, statement.params(params))
+            if values is None:
+                self._cursor.execute(statement.text)
+            else:
+                self._cursor.execute(statement.text, values)
         except self._errors as exc:
             self._failed = to_pki_error(exc, self._target, what)
             raise self._failed from exc
@@ -148,6 +156,9 @@ class SqlTx:
             raise type(self._failed)(f"transaction aborted by an earlier error ({self._failed}); nothing was written")
         if self._cursor is None:
             raise RuntimeError("store transaction used outside its `with` block")
+
+    def _set_head(self, row: Any) -> None:
+        self._head = (0, GENESIS) if row is None else (int(row[0]), bytes(row[1]))
 
     def add_key(self, key: KeyRecord) -> None:
         self._exec(self._sql.insert_key, rows.key_params(key, self._codec), f"key {key.label!r}")
@@ -194,10 +205,8 @@ class SqlTx:
     def audit(self, event: AuditEvent) -> AuditEntry:
         event = rows.normalise_event(event)
         if self._head is None:
-            if self._target.dialect == "postgresql":
-                self._exec(self._sql.audit_lock, {"key": self._target.advisory_lock_key}, "audit lock")
-            head = self._exec(self._sql.audit_head).fetchone()
-            self._head = (0, GENESIS) if head is None else (int(head[0]), bytes(head[1]))
+            self._set_head(self._exec(self._sql.audit_head).fetchone())
+            assert self._head is not None
         seq, prev = self._head[0] + 1, self._head[1]
         entry = AuditEntry(seq, event, prev, entry_hash(prev, seq, event))
         self._exec(self._sql.insert_audit, rows.audit_params(entry, self._codec), f"audit entry {seq}")
@@ -212,7 +221,7 @@ class SqlStore:
     def __init__(self, target: Target, engine: Engine | None = None) -> None:
         self.target = target
         self.engine = engine if engine is not None else build_engine(target)
-        self.sql = Sql(target.dialect)
+        self.sql = Sql(target.dialect, target.advisory_lock_key)
         self.codec = Codec(target.dialect)
         dbapi_error: type[BaseException] = self.engine.dialect.loaded_dbapi.Error
         self.db_errors: _ErrorTypes = (dbapi_error, sa_exc.SQLAlchemyError)
@@ -243,7 +252,11 @@ class SqlStore:
         config.set_main_option("script_location", "ca_store:migrations")
         with translate_errors(self.target, "migration"):
             with self.engine.connect() as conn:
-                conn.exec_driver_sql(self.sql.begin.text)
+                if self.dialect == "sqlite":
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:  # one migration at a time, and none while anything is being written
+                    conn.exec_driver_sql("BEGIN")
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({self.target.advisory_lock_key})")
                 if self.target.schema is not None:
                     conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.target.schema}"')
                 config.attributes["connection"] = conn
@@ -293,7 +306,11 @@ class SqlStore:
         healthy = False
         try:
             cursor = raw.cursor()
-            cursor.execute(statement.text, statement.params(params))
+            values = statement.params(params)
+            if values is None:
+                cursor.execute(statement.text)
+            else:
+                cursor.execute(statement.text, values)
             found = list(cursor.fetchall())
             healthy = True
             return found

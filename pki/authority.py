@@ -79,15 +79,23 @@ class CertificateAuthority:
         self.clock = clock
         self.config = config or AuthorityConfig()
         self._certs: dict[int, x509.Certificate] = {}
+        self._cas: dict[str, CaRecord] = {}
         self._lock = threading.Lock()
         self._revocation_listeners: list[RevocationListener] = []
 
     # -- reading ---------------------------------------------------------------------------------------
     def ca(self, name: str) -> CaRecord:
+        """A CA record; cached, since CA rows never change once created (revocation lives on the certificate)."""
+        with self._lock:
+            cached = self._cas.get(name)
+        if cached is not None:
+            return cached
         record = self.store.get_ca(name)
         if record is None:
             known = ", ".join(c.name for c in self.store.list_cas()) or "none (run `pnc init`)"
             raise NotFound(f"unknown CA {name!r}; known: {known}")
+        with self._lock:
+            self._cas[name] = record
         return record
 
     def ca_certificate(self, ca: CaRecord) -> x509.Certificate:
@@ -106,17 +114,22 @@ class CertificateAuthority:
             out.append(self.ca(out[-1].issuer))  # type: ignore[arg-type]
         return out
 
-    def check_usable(self, chain: list[CaRecord], now: datetime) -> None:
-        """The issuing CA and every ancestor must be within validity and not revoked."""
+    def check_validity(self, chain: list[CaRecord], now: datetime) -> None:
+        """The issuing CA and every ancestor must be within their validity."""
         for ca in chain:
             cert = self.ca_certificate(ca)
             if now < cert.not_valid_before_utc:
                 raise IssuerUnusable(f"CA {ca.name!r} is not yet valid (from {cert.not_valid_before_utc:%Y-%m-%d})")
             if now >= cert.not_valid_after_utc:
                 raise IssuerUnusable(f"CA {ca.name!r} expired on {cert.not_valid_after_utc:%Y-%m-%d}")
-            record = self.store.get_certificate(ca.serial)
-            if record is not None and record.revoked:
-                raise IssuerUnusable(f"CA {ca.name!r} is revoked ({record.revocation_reason})")
+
+    @staticmethod
+    def check_not_revoked(tx: StoreTx, chain: list[CaRecord]) -> None:
+        """Inside the write transaction, so a concurrent CA revocation cannot slip in before the insert."""
+        revoked = tx.revoked_among([ca.serial for ca in chain])
+        for ca in chain:
+            if ca.serial in revoked:
+                raise IssuerUnusable(f"CA {ca.name!r} is revoked")
 
     # -- issuing ---------------------------------------------------------------------------------------
     def issue(
@@ -141,19 +154,22 @@ class CertificateAuthority:
                 f"CA {ca.name!r} ({ca.profile}) may not issue {profile.name} certificates; "
                 f"allowed issuers: {', '.join(profile.issuers)}"
             )
-        self.check_usable(chain, now)
+        self.check_validity(chain, now)
         issuer_cert = self.ca_certificate(ca)
         req = self._request(profile, subject, public_key, now, validity, not_after, issuer_cert, ca)
+        prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
         key = self.keys.load(ca.key_label)
         for _attempt in range(3):
-            cert = sign(prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate), key)
-            record = _record(cert, profile, ca.name, requester, now, replaces)
             try:
                 with self.store.transaction() as tx:
+                    self.check_not_revoked(tx, chain)
+                    cert = sign(prepared, key)
+                    record = _record(cert, profile, ca.name, requester, now, replaces)
                     tx.add_certificate(record)
                     tx.audit(_cert_event(action, record, requester, now))
             except AlreadyExists:  # a 159-bit serial collision: practically never; draw again
                 req = _with_serial(req, new_serial())
+                prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
                 continue
             chain_certs = tuple(self.ca_certificate(c) for c in chain)
             return Issued(record, cert, chain_certs)
@@ -242,6 +258,7 @@ class CertificateAuthority:
                              "subject": record.subject, "issuer": issuer_name}))
         with self._lock:
             self._certs[ca.serial] = cert
+            self._cas[name] = ca
         return ca, key
 
     # -- revocation and CRLs ---------------------------------------------------------------------------

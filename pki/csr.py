@@ -61,14 +61,14 @@ def _to_der(data: bytes) -> bytes:
 
 
 def _b64(text: bytes, what: str) -> bytes:
+    """Standard or URL-safe base64, whitespace and missing padding tolerated, nothing else."""
     compact = re.sub(rb"\s+", b"", text)
+    compact += b"=" * (-len(compact) % 4)
+    altchars = b"-_" if re.search(rb"[-_]", compact) else None
     try:
-        return base64.b64decode(compact, validate=True)
+        return base64.b64decode(compact, altchars=altchars, validate=True)
     except (binascii.Error, ValueError):
-        try:
-            return base64.urlsafe_b64decode(compact + b"=" * (-len(compact) % 4))
-        except (binascii.Error, ValueError):
-            raise BadCsr(f"{what} is neither DER nor valid base64/PEM") from None
+        raise BadCsr(f"{what} is neither DER nor valid base64/PEM") from None
 
 
 def key_spec_of(public_key: PublicKey) -> KeySpec | None:

@@ -135,7 +135,7 @@ def prepare(
         issuer_key_id = ski.digest
     builder = _builder(req, issuer_subject, issuer_key_id)
     lint_cert = builder.sign(_throwaway_key(issuer_public), hash_for(issuer_public))
-    ctx = LintContext(
+    ctx = LintContext.of(
         profile=req.profile,
         cert=lint_cert,
         issuer=issuer,

@@ -7,9 +7,10 @@ throwaway signature, so size checks assume the largest signature the real issuer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -36,6 +37,12 @@ class LintContext:
     now: datetime
     max_backdate: timedelta
     signature_size: int  # the largest DER signature the real issuer key can produce
+    extensions: Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, **kwargs: Any) -> LintContext:
+        cert: x509.Certificate = kwargs["cert"]
+        return cls(**kwargs, extensions={e.oid: e for e in cert.extensions})
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +52,14 @@ class Lint:
     check: Callable[[LintContext], str | None]
 
 
-def _ext(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> x509.Extension[x509.ExtensionType] | None:
+def _ext(ctx: LintContext, oid: x509.ObjectIdentifier) -> x509.Extension[x509.ExtensionType] | None:
+    return ctx.extensions.get(oid)
+
+
+def _issuer_ski(ctx: LintContext) -> bytes | None:
+    cert = ctx.issuer if ctx.issuer is not None else ctx.cert
     try:
-        return cert.extensions.get_extension_for_oid(oid)
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
         return None
 
@@ -145,7 +157,7 @@ def _validity(ctx: LintContext) -> str | None:
 
 
 def _basic_constraints(ctx: LintContext) -> str | None:
-    ext = _ext(ctx.cert, ExtensionOID.BASIC_CONSTRAINTS)
+    ext = _ext(ctx, ExtensionOID.BASIC_CONSTRAINTS)
     if ext is None or not ext.critical:
         return "basicConstraints must be present and critical"
     bc = ext.value
@@ -164,7 +176,7 @@ _KU_FIELDS = (
 
 
 def _key_usage(ctx: LintContext) -> str | None:
-    ext = _ext(ctx.cert, ExtensionOID.KEY_USAGE)
+    ext = _ext(ctx, ExtensionOID.KEY_USAGE)
     if ext is None or not ext.critical:
         return "keyUsage must be present and critical"
     ku = ext.value
@@ -176,7 +188,7 @@ def _key_usage(ctx: LintContext) -> str | None:
 
 
 def _eku(ctx: LintContext) -> str | None:
-    ext = _ext(ctx.cert, ExtensionOID.EXTENDED_KEY_USAGE)
+    ext = _ext(ctx, ExtensionOID.EXTENDED_KEY_USAGE)
     want = list(ctx.profile.extended_key_usage)
     got = list(ext.value) if ext is not None else []  # type: ignore[call-overload]
     if got != want:
@@ -185,23 +197,23 @@ def _eku(ctx: LintContext) -> str | None:
 
 
 def _key_identifiers(ctx: LintContext) -> str | None:
-    ski = _ext(ctx.cert, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    ski = _ext(ctx, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
     if ski is None or ski.critical:
         return "subjectKeyIdentifier must be present and non-critical (RFC 5280 §4.2.1.2)"
-    aki = _ext(ctx.cert, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+    aki = _ext(ctx, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
     if ctx.profile.kind is Kind.ROOT:
         return None
     if aki is None or aki.critical:
         return "authorityKeyIdentifier must be present and non-critical on non-root certificates"
-    issuer_ski = _ext(_issuer_cert(ctx), ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    issuer_ski = _issuer_ski(ctx)
     assert isinstance(aki.value, x509.AuthorityKeyIdentifier)
-    if issuer_ski is None or aki.value.key_identifier != issuer_ski.value.digest:  # type: ignore[attr-defined]
+    if issuer_ski is None or aki.value.key_identifier != issuer_ski:
         return "authorityKeyIdentifier does not match the issuer's subjectKeyIdentifier"
     return None
 
 
 def _aia(ctx: LintContext) -> str | None:
-    ext = _ext(ctx.cert, ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
+    ext = _ext(ctx, ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
     if ctx.profile.kind is Kind.ROOT:
         return None if ext is None else "a root carries no AIA"
     if ctx.ocsp_url is None:
@@ -213,7 +225,7 @@ def _aia(ctx: LintContext) -> str | None:
 
 
 def _crl_dp(ctx: LintContext) -> str | None:
-    ext = _ext(ctx.cert, ExtensionOID.CRL_DISTRIBUTION_POINTS)
+    ext = _ext(ctx, ExtensionOID.CRL_DISTRIBUTION_POINTS)
     if ctx.crl_url is None:
         return None if ext is None else "CRL distribution point present but not enabled for this CA"
     if ext is None:
@@ -222,7 +234,7 @@ def _crl_dp(ctx: LintContext) -> str | None:
 
 
 def _ocsp_nocheck(ctx: LintContext) -> str | None:
-    present = _ext(ctx.cert, ExtensionOID.OCSP_NO_CHECK) is not None
+    present = _ext(ctx, ExtensionOID.OCSP_NO_CHECK) is not None
     if present != ctx.profile.ocsp_nocheck:
         return "id-pkix-ocsp-nocheck presence differs from the profile (RFC 6960 §4.2.2.2.1)"
     return None
@@ -236,7 +248,7 @@ _KNOWN = {
 
 
 def _only_known_extensions(ctx: LintContext) -> str | None:
-    extra = [e.oid.dotted_string for e in ctx.cert.extensions if e.oid not in _KNOWN]
+    extra = [oid.dotted_string for oid in ctx.extensions if oid not in _KNOWN]
     return f"unexpected extensions {extra} (CSR extensions are never copied)" if extra else None
 
 

@@ -45,6 +45,10 @@ class StoreTx(Protocol):
 
     def add_crl(self, crl: CrlRecord) -> None: ...
 
+    def revoked_among(self, serials: Sequence[int]) -> set[int]:
+        """Which of ``serials`` are revoked, read inside this transaction (one query)."""
+        ...
+
     def set_meta(self, key: str, value: bytes) -> None: ...
 
     def audit(self, event: AuditEvent) -> AuditEntry:

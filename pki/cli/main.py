@@ -13,20 +13,21 @@ from pki.cli import exit_codes
 
 __all__ = ["main", "build_parser", "exit_code_for", "COMMAND_MODULES", "EXIT_CODES"]
 
-# Every command group registers itself; add new groups here (each module: register(subparsers) -> None).
-COMMAND_MODULES: tuple[str, ...] = (
-    "pki.cli.init_cmd",
-    "pki.cli.ca_cmd",
-    "pki.cli.cert_cmd",
-    "pki.cli.crl_cmd",
-    "pki.cli.audit_cmd",
-    "pki.cli.serve_cmd",
-    "iso15118.cli",
-    "ocsp.cli",
-    "api.cli",
-    "pki.cli.contract_cmd",
-    "pki.cli.trust_cmd",
-)
+# Command name -> the module that registers it (``register(subparsers)``). Only the module of the command
+# being run is imported, so a cheap command never pays for FastAPI or the EXI grammars.
+COMMAND_MODULES: dict[str, str] = {
+    "init": "pki.cli.init_cmd",
+    "ca": "pki.cli.ca_cmd",
+    "cert": "pki.cli.cert_cmd",
+    "crl": "pki.cli.crl_cmd",
+    "audit": "pki.cli.audit_cmd",
+    "serve": "pki.cli.serve_cmd",
+    "exi": "iso15118.cli",
+    "ocsp": "ocsp.cli",
+    "client": "api.cli",
+    "contract": "pki.cli.contract_cmd",
+    "trust": "pki.cli.trust_cmd",
+}
 
 
 # The CLI's one translation table: core error class -> exit code (most specific class wins).
@@ -50,7 +51,8 @@ def exit_code_for(exc: errors.PkiError) -> int:
     return exit_codes.FAILURE
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only`` set, just that command group is imported and registered."""
     parser = argparse.ArgumentParser(prog="pnc", description="Plug & Charge PKI and ISO 15118 certificate service")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
@@ -70,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
+    names = [COMMAND_MODULES[only]] if only in COMMAND_MODULES else list(dict.fromkeys(COMMAND_MODULES.values()))
+    for name in names:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -81,8 +84,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The first positional word (skipping global options and their values)."""
+    takes_value = {"--data-dir", "--db-url", "--passphrase-file"}
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in takes_value:
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

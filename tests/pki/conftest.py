@@ -7,7 +7,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 
-def openssl_verify(tmp: Path, leaf: x509.Certificate, chain: list[x509.Certificate]) -> subprocess.CompletedProcess[str]:
+def openssl_verify(
+    tmp: Path, leaf: x509.Certificate, chain: list[x509.Certificate]
+) -> subprocess.CompletedProcess[str]:
     """`openssl verify -CAfile ROOT -untrusted SUBS LEAF` with ``chain`` = issuing CA first, root last."""
     root, subs = chain[-1], chain[:-1]
     (tmp / "root.pem").write_bytes(root.public_bytes(Encoding.PEM))

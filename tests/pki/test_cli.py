@@ -128,7 +128,8 @@ def test_issue_show_renew_rekey_revoke_crl(cli: Cli, tmp_path: Path) -> None:
     renewed = cli.json("cert", "renew", serial)
     old = x509.load_pem_x509_certificate(issued["certificate"].encode())
     new = x509.load_pem_x509_certificate(renewed["certificate"].encode())  # type: ignore[index]
-    assert new.subject == old.subject and new.public_key() == old.public_key() and new.serial_number != old.serial_number
+    assert new.subject == old.subject and new.public_key() == old.public_key()
+    assert new.serial_number != old.serial_number
     new_csr = _write(tmp_path, "n.csr", csr_pem(make_csr("DE83DUIEN83QGZD")))
     rekeyed = cli.json("cert", "renew", serial, "--csr", new_csr)
     rk = x509.load_pem_x509_certificate(rekeyed["certificate"].encode())  # type: ignore[index]
@@ -166,7 +167,7 @@ def _bad_signature_csr() -> bytes:
 
 
 BAD_CSRS = {
-    "garbage": (b"this is not a CSR at all", "neither DER nor valid base64"),
+    "garbage": (b"\x00\xff this is not a CSR at all!", "neither DER nor valid base64"),
     "truncated": (csr_pem(make_csr("DE*ICE*E45B*78C"))[:200] + b"\n-----END CERTIFICATE REQUEST-----\n",
                   "not a valid PKCS#10"),
     "bad-signature": (_bad_signature_csr(), "does not verify with its own public key"),
