@@ -164,7 +164,7 @@ class CertificateAuthority:
                 with self.store.transaction() as tx:
                     self.check_not_revoked(tx, chain)
                     cert = sign(prepared, key)
-                    record = _record(cert, profile, ca.name, requester, now, replaces)
+                    record = _record(cert, profile, ca.name, requester, now, replaces, req)
                     tx.add_certificate(record)
                     tx.audit(_cert_event(action, record, requester, now))
             except AlreadyExists:  # a 159-bit serial collision: practically never; draw again
@@ -322,15 +322,22 @@ def _with_serial(req: IssuanceRequest, serial: int) -> IssuanceRequest:
 
 
 def _record(
-    cert: x509.Certificate, profile: Profile, issuer: str, requester: str, now: datetime, replaces: int | None
+    cert: x509.Certificate,
+    profile: Profile,
+    issuer: str,
+    requester: str,
+    now: datetime,
+    replaces: int | None,
+    req: IssuanceRequest | None = None,
 ) -> CertificateRecord:
+    """The store row; values come from the request when given (identical to the TBS, checked by ``sign``)."""
     return CertificateRecord(
         serial=cert.serial_number,
         issuer=issuer,
         profile=profile.name,
-        subject=cert.subject.rfc4514_string(),
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
+        subject=(req.subject if req is not None else cert.subject).rfc4514_string(),
+        not_before=req.not_before if req is not None else cert.not_valid_before_utc,
+        not_after=req.not_after if req is not None else cert.not_valid_after_utc,
         der=cert.public_bytes(Encoding.DER),
         requester=requester,
         created_at=now,

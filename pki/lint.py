@@ -38,11 +38,25 @@ class LintContext:
     max_backdate: timedelta
     signature_size: int  # the largest DER signature the real issuer key can produce
     extensions: Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] = field(default_factory=dict)
+    subject: x509.Name | None = None  # the lint certificate's subject and issuer, materialised once
+    issuer_name: x509.Name | None = None
+    issuer_subject: x509.Name | None = None  # the issuing CA's subject (None when self-signed)
 
     @classmethod
     def of(cls, **kwargs: Any) -> LintContext:
         cert: x509.Certificate = kwargs["cert"]
-        return cls(**kwargs, extensions={e.oid: e for e in cert.extensions})
+        issuer: x509.Certificate | None = kwargs.get("issuer")
+        return cls(
+            **kwargs,
+            extensions={e.oid: e for e in cert.extensions},
+            subject=cert.subject,
+            issuer_name=cert.issuer,
+            issuer_subject=issuer.subject if issuer is not None else None,
+        )
+
+    @property
+    def cert_subject(self) -> x509.Name:
+        return self.subject if self.subject is not None else self.cert.subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +76,6 @@ def _issuer_ski(ctx: LintContext) -> bytes | None:
         return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
         return None
-
-
-def _issuer_cert(ctx: LintContext) -> x509.Certificate:
-    return ctx.issuer if ctx.issuer is not None else ctx.cert
 
 
 def max_signature_size(issuer_public_key: object) -> int:
@@ -110,20 +120,21 @@ def _public_key(ctx: LintContext) -> str | None:
 
 
 def _subject(ctx: LintContext) -> str | None:
-    if ctx.cert.subject != ctx.expected_subject:
+    subject = ctx.cert_subject
+    if subject != ctx.expected_subject:
         return "subject differs from the policy-approved subject"
     if ctx.profile.iso15118:
-        order = [rdn._attributes[0].oid for rdn in ctx.cert.subject.rdns]  # noqa: SLF001
+        order = [rdn._attributes[0].oid for rdn in subject.rdns]  # noqa: SLF001
         wanted = [NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.COUNTRY_NAME, NameOID.DOMAIN_COMPONENT]
         if order != [oid for oid in wanted if oid in order] or NameOID.COMMON_NAME not in order:
             return "ISO 15118 subject attributes must be CN, O, C, DC in that order"
-    dcs = ctx.cert.subject.get_attributes_for_oid(NameOID.DOMAIN_COMPONENT)
+    dcs = subject.get_attributes_for_oid(NameOID.DOMAIN_COMPONENT)
     want_dc = ctx.profile.domain_component
     if want_dc is None and dcs:
         return f"profile {ctx.profile.name} carries no DC"
     if want_dc is not None and [a.value for a in dcs] != [want_dc]:
         return f"subject DC must be {want_dc!r} (EVs check it)"
-    cns = ctx.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    cns = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if len(cns) != 1:
         return "subject must carry exactly one CN"
     try:
@@ -134,8 +145,7 @@ def _subject(ctx: LintContext) -> str | None:
 
 
 def _issuer_name(ctx: LintContext) -> str | None:
-    issuer = _issuer_cert(ctx)
-    if ctx.issuer is not None and ctx.cert.issuer != issuer.subject:
+    if ctx.issuer is not None and (ctx.issuer_name or ctx.cert.issuer) != (ctx.issuer_subject or ctx.issuer.subject):
         return "issuer name differs from the issuing CA's subject"
     return None
 
