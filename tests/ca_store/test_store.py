@@ -229,3 +229,19 @@ def test_transaction_object_is_single_use(store: SqlStore) -> None:
         with store.transaction() as tx:
             tx.add_certificate(cert)
         assert store.serial_exists(cert.serial)
+
+
+def test_revoked_among_reads_inside_the_transaction(store: SqlStore) -> None:
+    certs = [certificate() for _ in range(6)]
+    with store.transaction() as tx:
+        seed_ca(tx)
+        for cert in certs:
+            tx.add_certificate(cert)
+    with store.transaction() as tx:
+        for index in (0, 4, 5):
+            tx.mark_revoked(certs[index].serial, NOW, RevocationReason.CA_COMPROMISE)
+        assert tx.revoked_among([]) == set()
+        assert tx.revoked_among([certs[1].serial]) == set()
+        assert tx.revoked_among([certs[0].serial]) == {certs[0].serial}  # this transaction's own revocation
+        everything = [c.serial for c in certs] + [new_serial(), 1 << 170, -1]  # more than one query's width
+        assert tx.revoked_among(everything) == {certs[0].serial, certs[4].serial, certs[5].serial}
