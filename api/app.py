@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI
 
-from api import auth, est, ocpp, operator, roots
+from api import auth, contract_routes, est, ocpp, operator, roots
 from api.context import ActiveClients, ApiContext, ClientDirectory
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, ErrorBarrierMiddleware
@@ -78,6 +78,7 @@ def create_app(
     app.include_router(ocpp.router)
     app.include_router(roots.router)
     app.include_router(operator.router)
+    app.include_router(contract_routes.router)
     for router in extra_routers:
         app.include_router(router)
     app.include_router(est.router)
