@@ -111,7 +111,7 @@ class CertificateAuthority:
         while out[-1].issuer is not None and out[-1].issuer != out[-1].name:
             if len(out) > 8:
                 raise PolicyRefused(f"CA chain of {name!r} is too deep")
-            out.append(self.ca(out[-1].issuer))  # type: ignore[arg-type]
+            out.append(self.ca(out[-1].issuer))
         return out
 
     def check_validity(self, chain: list[CaRecord], now: datetime) -> None:
@@ -306,7 +306,7 @@ class CertificateAuthority:
                 .revocation_date(revoked.revoked_at)
             )
             if revoked.revocation_reason not in (None, RevocationReason.UNSPECIFIED):
-                entry = entry.add_extension(x509.CRLReason(revoked.revocation_reason.flag), critical=False)  # type: ignore[union-attr]
+                entry = entry.add_extension(x509.CRLReason(revoked.revocation_reason.flag), critical=False)
             builder = builder.add_revoked_certificate(entry.build())
         crl = sign_crl(builder, self.keys.load(ca.key_label))
         record = CrlRecord(ca_name, number, now, crl.next_update_utc or now, crl.public_bytes(Encoding.DER))

@@ -50,7 +50,7 @@ class Prepared:
     _used: bool = field(default=False)
 
 
-def hash_for(public_key: PublicKey) -> hashes.HashAlgorithm:
+def hash_for(public_key: PublicKey) -> hashes.SHA256 | hashes.SHA384:
     """Signature hash for an issuer key: ecdsa-with-SHA256 for P-256 ([V2G2-006]), SHA-384 for P-384."""
     if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.key_size > 256:
         return hashes.SHA384()
