@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +31,12 @@ class Statement:
 
     text: str
     defaults: Mapping[str, Any]
+
+    @overload
+    def params(self, given: Mapping[str, Any]) -> Mapping[str, Any]: ...
+
+    @overload
+    def params(self, given: None = None) -> Mapping[str, Any] | None: ...
 
     def params(self, given: Mapping[str, Any] | None = None) -> Mapping[str, Any] | None:
         """The parameters to send; None for a statement without any (psycopg then uses the simple query
