@@ -109,12 +109,12 @@ class SqlContractRegistry:
         self._exists = compile_for(store, select(c.emaid).where(c.emaid == bindparam("key")))
         order = (c.created_at.desc(), c.emaid.desc())
         self._by_emaid = compile_for(store, select(contracts_table).where(c.emaid == bindparam("key")))
-        self._by_pcid = compile_for(store, select(contracts_table).where(c.pcid == bindparam("key")).order_by(*order))
         self._certs_by_emaid = compile_for(store, select(cc.emaid, cc.serial).where(cc.emaid == bindparam("key"))
                                            .order_by(cc.issued_at, cc.serial))
-        self._certs_by_pcid = compile_for(store, select(cc.emaid, cc.serial).where(
-            cc.emaid.in_(select(c.emaid).where(c.pcid == bindparam("key")).scalar_subquery())
-        ).order_by(cc.issued_at, cc.serial))
+        joined = contracts_table.outerjoin(contract_certificates_table, cc.emaid == c.emaid)
+        self._by_pcid_joined = compile_for(store, select(contracts_table, cc.serial.label("cert_serial"))
+                                           .select_from(joined).where(c.pcid == bindparam("key"))
+                                           .order_by(*order, cc.issued_at, cc.serial))
 
     # -- reads ------------------------------------------------------------------------------------------
     def _fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Any]:
@@ -150,7 +150,15 @@ class SqlContractRegistry:
         return found[0] if found else None
 
     def for_pcid(self, pcid: str) -> list[Contract]:
-        return self._build(self._fetch(self._by_pcid, {"key": pcid}), self._fetch(self._certs_by_pcid, {"key": pcid}))
+        # One query on the provisioning hot path: contracts of the vehicle joined with their certificates.
+        rows = self._fetch(self._by_pcid_joined, {"key": pcid})
+        contracts: dict[str, Any] = {}
+        links = []
+        for row in rows:
+            contracts.setdefault(row["emaid"], row)
+            if row["cert_serial"] is not None:
+                links.append({"emaid": row["emaid"], "serial": row["cert_serial"]})
+        return self._build(list(contracts.values()), links)
 
     def list(self, *, pcid: str | None = None, status: ContractStatus | None = None,
              limit: int | None = None) -> list[Contract]:

@@ -18,7 +18,9 @@ placeholders (as Hubject's CCP does) and no Signature; the EV stops at the Respo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -41,8 +43,9 @@ from iso15118.messages import (
     ResponseCode,
     V2GMessage,
 )
-from iso15118.xmldsig import XmlDsigError
-from iso15118.xmldsig.signature import sign, verify_message
+from iso15118.xmldsig import XmlDsigError, elements_by_id, message_parts, verify_raw
+from iso15118.xmldsig.signature import sign, signed_info_bytes, verify_message
+from iso15118.xmldsig.signed_info import b64decode_strict
 
 __all__ = ["ContractMaterial", "build_response", "negative_response", "PLACEHOLDER_EMAID", "SIGNED_ELEMENTS"]
 
@@ -106,7 +109,8 @@ def build_response(
     except (XmlDsigError, MessageError) as exc:
         raise SelfCheckFailed(f"signing the response failed: {exc}", reason="sign_failed") from None
     exi = _encode(codec, V2GMessage(header=MessageHeader(session_id=session_id, signature=signature), body=body))
-    self_check(exi, session_id, identity, contract, recipient, ephemeral, codec)
+    self_check(exi, session_id, identity, contract, recipient, ephemeral, codec,
+               signed=body.signed_elements(), signature=signature)
     return exi
 
 
@@ -118,12 +122,32 @@ def self_check(
     recipient: ec.EllipticCurvePublicKey,
     ephemeral: ec.EllipticCurvePrivateKey,
     codec: ExiCodec,
+    *,
+    signed: Mapping[str, Mapping[str, Any]] | None = None,
+    signature: Mapping[str, Any] | None = None,
 ) -> None:
+    """Check ``exi`` as the EV will. With ``signed``/``signature`` (what ``sign`` was given and returned) the
+    decoded elements and SignedInfo are compared to those trees, whose digests ``sign`` computed, and only the
+    SignatureValue is verified again (the codec is deterministic: equal trees encode to equal bytes);
+    without them every digest is recomputed from the decoded message."""
+    key = identity.certificate.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise SelfCheckFailed("the CPS leaf has no EC key")
     try:
         tree = codec.decode(exi, Grammar.ISO2)
         message = V2GMessage.from_tree(tree)
-        verify_message(tree, identity.certificate.public_key(), required=SIGNED_ELEMENTS,  # type: ignore[arg-type]
-                       codec=codec)
+        if signed is None or signature is None:
+            verify_message(tree, key, required=SIGNED_ELEMENTS, codec=codec)
+        else:
+            decoded_signature, decoded_body = message_parts(tree)
+            if decoded_signature != signature:
+                raise SelfCheckFailed("the Signature does not decode to what was signed")
+            found = elements_by_id(decoded_body)
+            if {i: found.get(i) for i in signed} != signed or {next(iter(e)) for e in signed.values()} != set(
+                    SIGNED_ELEMENTS):
+                raise SelfCheckFailed("the signed elements do not decode to what was signed")
+            raw = b64decode_strict(signature["SignatureValue"]["value"], "SignatureValue")
+            verify_raw(signed_info_bytes(signature["SignedInfo"], codec=codec), raw, key)
     except (ExiError, MessageError, XmlDsigError) as exc:
         raise SelfCheckFailed(f"our response does not decode and verify: {exc}") from None
     body = message.body

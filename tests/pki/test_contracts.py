@@ -165,6 +165,7 @@ def test_registry_round_trip_revocation_and_audit(store) -> None:  # type: ignor
     reg.record_certificate(first.emaid, 0xABC, actor="svc", at=NOW)
     reg.record_certificate(first.emaid, 0xDEF, actor="svc", at=NOW + timedelta(seconds=1))
     assert reg.get(first.emaid).certificates == (0xABC, 0xDEF)  # type: ignore[union-attr]
+    assert [c.certificates for c in reg.for_pcid(PCID)] == [(), (0xABC, 0xDEF)]
     revoked = reg.revoke(first.emaid, actor="op", at=NOW)
     assert revoked.status is ContractStatus.REVOKED and revoked.revoked_at == NOW
     with pytest.raises(AlreadyRevoked):
