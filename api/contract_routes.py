@@ -72,7 +72,7 @@ def provisioning(ctx: ApiContext) -> ProvisioningContext:
     with _LOCK:
         found = ctx.extras.get("provisioning")
         if found is None:
-            from ca_store.contracts import provisioning_for
+            from pki.cli.contract_cmd import provisioning_for  # the one composition of provisioning
 
             found = ctx.extras["provisioning"] = provisioning_for(ctx.services)
         return found  # type: ignore[no-any-return]

@@ -115,10 +115,11 @@ def main() -> int:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from ca_store import sqlite_url
-    from ca_store.contracts import SqlContractRegistry, provisioning_for
+    from ca_store.contracts import SqlContractRegistry
     from ca_store.services import initialize
     from iso15118.contract import answer
     from iso15118.contract.testing import installation_request, provision_vehicle
+    from pki.cli.contract_cmd import provisioning_for
     from pki.cli.main import main as pnc
     from pki.contracts import mint_emaid, new_contract
     from pki.policy import SubjectClaims

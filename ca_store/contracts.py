@@ -36,7 +36,7 @@ from pki.errors import AlreadyExists, AlreadyRevoked, NotFound
 from pki.model import AuditEvent
 
 __all__ = ["SqlContractRegistry", "contracts_table", "contract_certificates_table", "POLICY_META", "compile_for",
-           "run_in", "provisioning_for"]
+           "run_in"]
 
 POLICY_META = "contracts.policy"
 
@@ -228,21 +228,3 @@ class SqlContractRegistry:
             tx.set_meta(POLICY_META, json.dumps(data, sort_keys=True).encode())
             tx.audit(AuditEvent("contract.policy", "contracts", actor, at, {k: str(v) for k, v in data.items()}))
 
-
-def provisioning_for(services: Any, *, trust_cache_seconds: float = 10.0) -> Any:
-    """Composition: the ``iso15118.contract.ProvisioningContext`` over this store's registry, trust anchors,
-    RA and CPS leaf signer (``svc:cps-leaf``), with revocation read from the store. ``services`` is a
-    ``ca_store.services.Services``."""
-    from ca_store.trust import SqlTrustStore
-    from iso15118.contract import CpsLeafSigner, ProvisioningContext
-    from pki.validation import store_revocation_check
-
-    store = services.store
-    return ProvisioningContext(
-        registry=SqlContractRegistry(store),
-        trust=SqlTrustStore(store, cache_seconds=trust_cache_seconds),
-        ra=services.ra,
-        signer=CpsLeafSigner(store, services.keys, services.ra, services.clock),
-        clock=services.clock,
-        revocation=store_revocation_check(store),
-    )

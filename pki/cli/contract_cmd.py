@@ -21,7 +21,7 @@ from pki.contracts import Contract, ContractStatus, ProvisioningPolicy, cancel_c
 from pki.errors import InvalidInput, NotFound
 from pki.model import RevocationReason
 
-__all__ = ["register", "contract_json", "parse_time"]
+__all__ = ["register", "contract_json", "parse_time", "provisioning_for"]
 
 _ACTOR = "cli"
 
@@ -70,6 +70,26 @@ def register(sub: Any) -> None:
     ans.add_argument("--action", choices=["Install", "Update"], help="OCPP action (default: detect from the EXI)")
     ans.add_argument("--json", action="store_true")
     ans.set_defaults(func=run_answer)
+
+
+def provisioning_for(services: Any, *, trust_cache_seconds: float = 10.0) -> Any:
+    """Composition: the ``iso15118.contract.ProvisioningContext`` over a store's contract registry, trust
+    anchors, RA and CPS leaf signer (``svc:cps-leaf``), with revocation read from the store. ``services`` is a
+    ``ca_store.services.Services``; used by this CLI, the HTTP API and the demo."""
+    from ca_store.contracts import SqlContractRegistry
+    from ca_store.trust import SqlTrustStore
+    from iso15118.contract import CpsLeafSigner, ProvisioningContext
+    from pki.validation import store_revocation_check
+
+    store = services.store
+    return ProvisioningContext(
+        registry=SqlContractRegistry(store),
+        trust=SqlTrustStore(store, cache_seconds=trust_cache_seconds),
+        ra=services.ra,
+        signer=CpsLeafSigner(store, services.keys, services.ra, services.clock),
+        clock=services.clock,
+        revocation=store_revocation_check(store),
+    )
 
 
 def parse_time(text: str) -> datetime:
@@ -187,7 +207,6 @@ def run_policy(args: argparse.Namespace) -> int:
 
 
 def run_answer(args: argparse.Namespace) -> int:
-    from ca_store.contracts import provisioning_for
     from iso15118.contract import Action, UnusableRequest, answer, decode_base64
 
     text = sys.stdin.read() if args.exi_request == "-" else args.exi_request
