@@ -150,7 +150,10 @@ def _run(
     try:
         checked = check(request, ctx, now, requester)
     except Refusal as refusal:
-        exi = negative_response(request.action, request.session_id, refusal.code, ctx.codec, emaid=refusal.emaid)
+        emaid = refusal.emaid
+        if emaid is None and isinstance(request.body, CertificateUpdateReq):
+            emaid = request.body.emaid  # the EV named its contract: echo it in the FAILED_* response
+        exi = negative_response(request.action, request.session_id, refusal.code, ctx.codec, emaid=emaid)
         return Answer(exi, request.action, refusal.code, request.session_id, refusal.emaid, refusal.message)
     contract = checked.contract
     key = ec.generate_private_key(ec.SECP256R1())

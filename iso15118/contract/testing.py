@@ -1,9 +1,12 @@
 """The EV side of contract provisioning, for tests and the demo: an OEM provisioning certificate and key,
 and signed CertificateInstallationReq / CertificateUpdateReq EXI messages as a vehicle sends them.
 
+    ctx = pki.cli.contract_cmd.provisioning_for(services)            # composition over a ca_store Services
     vehicle = provision_vehicle(services.ra)                         # OEM provisioning cert under oem-sub2
+    ctx.registry.add(pki.contracts.new_contract(emaid, vehicle.pcid, now=..., actor=...), actor=...)
+    #   or: ctx.registry.set_policy(pki.contracts.ProvisioningPolicy(auto_provision=True), actor=..., at=...)
     exi = installation_request(vehicle, [v2g_root])                  # signed by the provisioning key
-    result = answer(exi, ctx)                                        # the service side
+    result = answer(exi, ctx)                                        # the service side: result.exi, .emaid
     exi = update_request(contract_key, contract_cert, [mo_sub2, mo_sub1], emaid, [v2g_root], session_id)
 
 Checking a response the way an EV does is deliberately not here: the tests keep their own, independent
