@@ -7,10 +7,12 @@ and signed CertificateInstallationReq / CertificateUpdateReq EXI messages as a v
     #   or: ctx.registry.set_policy(pki.contracts.ProvisioningPolicy(auto_provision=True), actor=..., at=...)
     exi = installation_request(vehicle, [v2g_root])                  # signed by the provisioning key
     result = answer(exi, ctx)                                        # the service side: result.exi, .emaid
-    exi = update_request(contract_key, contract_cert, [mo_sub2, mo_sub1], emaid, [v2g_root], session_id)
+    got = received_contract(result.exi, vehicle.key)                 # the EV unpacks: emaid, certificate, key
+    exi = update_request(got.key, got.certificate, got.sub_cas, got.emaid, [v2g_root], session_id)
 
 Checking a response the way an EV does is deliberately not here: the tests keep their own, independent
-verifier (tests/iso15118/ev_verifier.py).
+verifier (tests/iso15118/contract_ev.py). ``received_contract`` only unpacks an OK response (decode, decrypt
+the contract key) so a demo can go on to CertificateUpdate and PnC authorization.
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from iso15118.exi import ExiCodec, Grammar, default_codec
+from iso15118.keywrap import decrypt_private_key
 from iso15118.messages import (
     CertificateChain,
     CertificateInstallationReq,
+    CertificateInstallationRes,
     CertificateUpdateReq,
+    CertificateUpdateRes,
     ListOfRootCertificateIDs,
     MessageHeader,
+    ResponseCode,
     V2GMessage,
     X509IssuerSerial,
 )
@@ -39,7 +45,8 @@ from pki.policy import SubjectClaims
 from pki.profiles import get_profile
 from pki.registration import RegistrationAuthority
 
-__all__ = ["Vehicle", "provision_vehicle", "new_pcid", "root_id", "installation_request", "update_request"]
+__all__ = ["Vehicle", "provision_vehicle", "new_pcid", "root_id", "installation_request", "update_request",
+           "ReceivedContract", "received_contract"]
 
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -120,3 +127,29 @@ def update_request(
     body = CertificateUpdateReq(id="id1", contract_signature_cert_chain=chain, emaid=emaid,
                                 list_of_root_certificate_ids=_ids(roots))
     return _encode(body, contract_key, session_id, codec)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedContract:
+    emaid: str
+    certificate: x509.Certificate
+    sub_cas: tuple[x509.Certificate, ...]  # MO Sub-CA 2 first
+    key: ec.EllipticCurvePrivateKey
+
+
+def received_contract(
+    exi: bytes, recipient: ec.EllipticCurvePrivateKey, *, codec: ExiCodec | None = None
+) -> ReceivedContract:
+    """Unpack an OK CertificateInstallationRes/UpdateRes with the key it was encrypted for (the OEM
+    provisioning key, or the old contract key). No signature or chain check: see the tests' EV verifier."""
+    codec = codec or default_codec()
+    body = V2GMessage.from_tree(codec.decode(exi, Grammar.ISO2)).body
+    if not isinstance(body, CertificateInstallationRes | CertificateUpdateRes):
+        raise ValueError(f"not a CertificateInstallationRes/UpdateRes but {type(body).__name__}")
+    if body.response_code is not ResponseCode.OK:
+        raise ValueError(f"the response says {body.response_code.value}")
+    certificate = x509.load_der_x509_certificate(body.contract_signature_cert_chain.certificate)
+    subs = tuple(x509.load_der_x509_certificate(d) for d in body.contract_signature_cert_chain.sub_certificates)
+    key = decrypt_private_key(body.contract_signature_encrypted_private_key.value, body.dh_public_key.value,
+                              recipient, expected_public=certificate.public_key())  # type: ignore[arg-type]
+    return ReceivedContract(body.emaid.value, certificate, subs, key)

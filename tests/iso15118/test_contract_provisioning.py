@@ -31,6 +31,7 @@ from iso15118.contract.testing import (
     installation_request,
     new_pcid,
     provision_vehicle,
+    received_contract,
     root_id,
     update_request,
 )
@@ -156,9 +157,13 @@ def test_update_answer_verifies_with_the_old_contract_key(env: Env) -> None:
 
 
 def test_update_accepts_a_fourteen_character_emaid(env: Env) -> None:
+    """Also runs the demo's path: ``received_contract`` unpacks the response for the next request."""
     vehicle, emaid = env.contract_with_vehicle()
     first, session = _install(env, vehicle)
-    old = _verify(env, first, vehicle.key, session)
+    old = received_contract(first.exi, vehicle.key)
+    assert old.emaid == emaid and old.key.public_key() == old.certificate.public_key()
+    with pytest.raises(ValueError, match="FAILED_"):
+        received_contract(_refused_install(env).exi, vehicle.key)
     exi = update_request(old.key, old.certificate, old.sub_cas, emaid[:14], [env.v2g_root], session_id=session)
     assert answer(exi, env.ctx).ok
 
@@ -189,6 +194,10 @@ def test_a_trusted_foreign_oem_is_accepted(env: Env) -> None:
     result, session = _install(env, vehicle)
     assert result.ok, result.message
     _verify(env, result, oem.leaf_key, session)
+
+
+def _refused_install(env: Env) -> Any:
+    return answer(installation_request(provision_vehicle(env.services.ra), [env.v2g_root]), env.ctx)
 
 
 # -- bad input: each answered precisely, nothing issued or stored --------------------------------------------
