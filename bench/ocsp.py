@@ -1,0 +1,298 @@
+"""OCSP responder throughput against `openssl ocsp -index ... -port` on loopback, same load generator, same run.
+
+Scenarios (one responder process each, the load generator in its own process):
+  (a) pre-signed: POST and GET of a no-nonce request (our hot path serves stored bytes)
+  (b) nonce: POST with a fresh random nonce per request (both sides sign live)
+Targets (issue 4): (a) >= 1.5x the OpenSSL responder, (b) >= 0.5x.
+
+Load generator: ApacheBench `ab` if installed (apt: apache2-utils), else a small asyncio client in its own
+process. `openssl ocsp` answers HTTP/1.0 and hangs on keep-alive connections, so it is always measured with a
+new connection per request; ours is measured the same way (the ratio that is judged) and with keep-alive.
+Run: .venv/bin/python bench/ocsp.py [--seconds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import multiprocessing
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[0] = str(REPO)  # this file is named ocsp.py: never let it shadow the ocsp package
+
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.x509 import ocsp as x_ocsp  # noqa: E402
+from cryptography.x509.oid import NameOID  # noqa: E402
+
+PASSPHRASE = "bench-ocsp-passphrase"
+TARGETS = {"presigned": 1.5, "nonce": 0.5}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(port: int, probe: bytes, path: str, timeout: float = 30) -> None:
+    """Wait until a real OCSP request is answered (a bare connect-and-close probe would wedge the
+    single-threaded OpenSSL responder, which then waits on the dead connection)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check(port, probe, path)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no OCSP responder on port {port}") from None
+            time.sleep(0.1)
+
+
+# -- the PKI and the two responders -------------------------------------------------------------------------
+def build_pki(directory: Path, leaves: int) -> dict[str, object]:
+    from ca_store import sqlite_url
+    from ca_store.services import initialize
+    from pki.model import RevocationReason
+    from pki.profiles import get_profile
+
+    svc = initialize(sqlite_url(directory / "db"), passphrase=PASSPHRASE.encode())
+    issued = []
+    for i in range(leaves):
+        key = ec.generate_private_key(ec.SECP256R1())
+        csr = x509.CertificateSigningRequestBuilder().subject_name(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"DE*BEN*E{i:05d}")])).sign(key, hashes.SHA256())
+        issued.append(svc.ra.issue_from_csr(csr.public_bytes(serialization.Encoding.PEM), "secc", requester="bench"))
+    for leaf in issued[::10]:
+        svc.ra.revoke(leaf.record.serial, RevocationReason.KEY_COMPROMISE, requester="bench")
+    # OpenSSL's responder gets its own delegated responder certificate of the same profile and key type
+    rkey = ec.generate_private_key(ec.SECP256R1())
+    responder = svc.authority.issue(profile=get_profile("ocsp-responder"), public_key=rkey.public_key(),
+                                    subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "openssl responder")]),
+                                    issuer="cpo-sub2", requester="bench")
+    issuer = issued[0].chain[0]
+    pem = serialization.Encoding.PEM
+    (directory / "issuer.pem").write_bytes(issuer.public_bytes(pem))
+    (directory / "rsigner.pem").write_bytes(responder.certificate.public_bytes(pem))
+    (directory / "rkey.pem").write_bytes(rkey.private_bytes(pem, serialization.PrivateFormat.PKCS8,
+                                                            serialization.NoEncryption()))
+    lines = []
+    for rec in svc.store.list_certificates(issuer="cpo-sub2"):
+        expiry = rec.not_after.strftime("%y%m%d%H%M%SZ")
+        revoked = ""
+        if rec.revoked_at is not None:
+            revoked = rec.revoked_at.strftime("%y%m%d%H%M%SZ") + ",keyCompromise"
+        subject = "/" + "/".join(a.rfc4514_string() for a in rec.certificate.subject)
+        lines.append(f"{'R' if revoked else 'V'}\t{expiry}\t{revoked}\t{rec.serial:X}\tunknown\t{subject}\n")
+    (directory / "index.txt").write_text("".join(lines))
+    good = issued[1]
+    return {"db": sqlite_url(directory / "db"), "cert": good.certificate, "issuer": issuer}
+
+
+def serve_pnc(db_url: str, port: int) -> None:  # runs in a child process
+    import logging
+
+    import uvicorn
+
+    from ca_store.services import open_services
+    from ocsp.app import create_app
+
+    logging.disable(logging.WARNING)
+    app = create_app(open_services(db_url, passphrase=PASSPHRASE.encode()))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False, http="httptools",
+                loop="uvloop" if _has("uvloop") else "asyncio", lifespan="on")
+
+
+def _has(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def pnc_server(db_url: str, probe: bytes) -> Iterator[int]:
+    port = free_port()
+    proc = multiprocessing.get_context("spawn").Process(target=serve_pnc, args=(db_url, port), daemon=True)
+    proc.start()
+    try:
+        wait_ready(port, probe, "/ocsp")
+        yield port
+    finally:
+        proc.terminate()
+        proc.join(10)
+
+
+@contextlib.contextmanager
+def openssl_server(directory: Path, probe: bytes) -> Iterator[int]:
+    port = free_port()
+    cmd = ["openssl", "ocsp", "-index", str(directory / "index.txt"), "-port", str(port),
+           "-CA", str(directory / "issuer.pem"), "-rsigner", str(directory / "rsigner.pem"),
+           "-rkey", str(directory / "rkey.pem"), "-ndays", "4", "-ignore_err"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(port, probe, "/")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# -- requests and load generation ---------------------------------------------------------------------------
+def requests_for(cert: x509.Certificate, issuer: x509.Certificate) -> tuple[bytes, bytes]:
+    """(no-nonce request, nonce request whose last 16 bytes are the nonce)."""
+    builder = x_ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())
+    plain = builder.build().public_bytes(serialization.Encoding.DER)
+    nonce = builder.add_extension(x509.OCSPNonce(b"\x00" * 16), critical=False).build()
+    return plain, nonce.public_bytes(serialization.Encoding.DER)
+
+
+def check(port: int, body: bytes, path: str = "/ocsp") -> None:
+    import httpx
+
+    response = httpx.post(f"http://127.0.0.1:{port}{path}", content=body,
+                          headers={"content-type": "application/ocsp-request"}, timeout=10)
+    parsed = x_ocsp.load_der_ocsp_response(response.content)
+    if parsed.certificate_status is not x_ocsp.OCSPCertStatus.GOOD:
+        raise RuntimeError(f"unexpected answer from port {port}: {parsed.certificate_status}")
+
+
+def ab_rate(url: str, body: bytes | None, keepalive: bool, seconds: float, connections: int, work: Path) -> float:
+    cmd = ["ab", "-q", "-t", f"{seconds:.0f}", "-n", "10000000", "-c", str(connections)]
+    if keepalive:
+        cmd.append("-k")
+    if body is not None:
+        (work / "body.der").write_bytes(body)
+        cmd += ["-p", str(work / "body.der"), "-T", "application/ocsp-request"]
+    run = subprocess.run([*cmd, url], capture_output=True, text=True, check=False, timeout=seconds + 60)
+    match = re.search(r"Requests per second:\s+([\d.]+)", run.stdout)
+    # "Failed requests ... Length" is expected (ECDSA signatures vary by a byte); non-2xx is not
+    if match is None or "Non-2xx responses" in run.stdout:
+        raise RuntimeError(f"ab failed: {run.stdout}{run.stderr}")
+    return float(match.group(1))
+
+
+async def _py_client(port: int, request: bytes, keepalive: bool, deadline: float, counter: list[int]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.monotonic() < deadline:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            counter[0] += 1
+            if not keepalive:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+def _py_load(port: int, request: bytes, keepalive: bool, seconds: float, connections: int,
+             queue: Any) -> None:
+    counter = [0]
+
+    async def clients() -> None:
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(*(_py_client(port, request, keepalive, deadline, counter) for _ in range(connections)))
+
+    start = time.monotonic()
+    asyncio.run(clients())
+    queue.put(counter[0] / (time.monotonic() - start))
+
+
+def python_rate(port: int, path: str, body: bytes | None, keepalive: bool, seconds: float, connections: int) -> float:
+    """Fallback load generator (no `ab`): asyncio clients in their own process. The HTTP/1.0-style OpenSSL
+    responder is always asked with a new connection per request."""
+    close = "" if keepalive else "Connection: close\r\n"
+    if body is None:
+        raw = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{close}\r\n".encode()
+    else:
+        raw = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ocsp-request\r\n{close}"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_py_load, args=(port, raw, keepalive, seconds, connections, queue))
+    proc.start()
+    rate = float(queue.get(timeout=seconds + 60))
+    proc.join()
+    return rate
+
+
+def measure(port: int, path: str, body: bytes | None, keepalive: bool, args: argparse.Namespace, work: Path) -> float:
+    if args.generator == "ab":
+        return ab_rate(f"http://127.0.0.1:{port}{path}", body, keepalive, args.seconds, args.connections, work)
+    return python_rate(port, path, body, keepalive, args.seconds, args.connections)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--leaves", type=int, default=200)
+    parser.add_argument("--generator", choices=("ab", "python"), default="ab" if shutil.which("ab") else "python")
+    args = parser.parse_args()
+    if shutil.which("openssl") is None:
+        print("bench/ocsp.py: openssl CLI not found; nothing to compare against", file=sys.stderr)
+        return 0
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="pnc-ocsp-bench-") as tmp:
+        work = Path(tmp)
+        pki = build_pki(work, args.leaves)
+        plain, with_nonce = requests_for(pki["cert"], pki["issuer"])  # type: ignore[arg-type]
+        with_nonce = with_nonce[:-16] + os.urandom(16)  # one nonce, still signed live on every request
+        get_path = "/ocsp/" + quote(base64.b64encode(plain).decode(), safe="")
+        # name, target kind, our path, OpenSSL's path, body (None = GET)
+        scenarios = [
+            ("pre-signed POST", "presigned", "/ocsp", "/", plain),
+            ("pre-signed GET", "presigned", get_path, get_path[len("/ocsp"):], None),
+            ("nonce POST (live signing)", "nonce", "/ocsp", "/", with_nonce),
+        ]
+        theirs: dict[str, float] = {}
+        mine: dict[str, tuple[float, float]] = {}
+        for name, _, _, path, body in scenarios:
+            # a fresh OpenSSL responder per run: it can wedge on a connection ab abandons when its time is up
+            with openssl_server(work, plain) as port:
+                theirs[name] = measure(port, path, body, False, args, work)
+        with pnc_server(str(pki["db"]), plain) as port:
+            time.sleep(1.0)  # let the start-up pre-signing cycle finish
+            for name, _, path, _, body in scenarios:
+                mine[name] = (measure(port, path, body, False, args, work), measure(port, path, body, True, args, work))
+    print(f"OCSP responder throughput, {datetime.now(UTC):%Y-%m-%d %H:%M}Z, {os.cpu_count()} CPUs, load "
+          f"generator {args.generator}, {args.connections} connections, {args.seconds:.0f} s per run, one responder "
+          f"process each; openssl needs a new connection per request (it hangs on keep-alive)")
+    print(f"{'scenario':27} {'openssl':>8} {'pnc new-conn':>12} {'ratio':>6} {'pnc keep-alive':>14} {'ratio':>6}"
+          f" {'target':>6}")
+    ok = True
+    for name, kind, *_ in scenarios:
+        ref, (fresh, kept) = theirs[name], mine[name]
+        target = TARGETS[kind]
+        ok &= fresh / ref >= target
+        verdict = "ok" if fresh / ref >= target else "MISS"
+        print(f"{name:27} {ref:8.0f} {fresh:12.0f} {fresh / ref:5.2f}x {kept:14.0f} {kept / ref:5.2f}x"
+              f" {target:5.1f}x {verdict} (judged on new-conn)")
+    print(f"(total {time.monotonic() - started:.0f} s)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
