@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+from collections.abc import MutableMapping
 from typing import Any
 
 from cryptography import x509
@@ -84,13 +85,13 @@ def test_mutated_requests_through_the_asgi_app(world: World) -> None:
     async def call(method: str, path: bytes, body: bytes) -> tuple[int, bytes]:
         scope: dict[str, Any] = {"type": "http", "method": method, "path": path.decode("latin-1"), "raw_path": path,
                                  "headers": [(b"content-length", b"%d" % len(body))], "query_string": b""}
-        sent: list[dict[str, Any]] = []
+        sent: list[MutableMapping[str, Any]] = []
         messages = [{"type": "http.request", "body": body, "more_body": False}]
 
         async def receive() -> dict[str, Any]:
             return messages.pop(0) if messages else {"type": "http.disconnect"}
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             sent.append(message)
 
         await app(scope, receive, send)

@@ -12,6 +12,7 @@ from cryptography.x509 import ocsp as x_ocsp
 
 from ocsp.app import OcspApp
 from ocsp.errors import OcspError
+from ocsp.model import Answer
 from ocsp.notify import HttpRevocationNotifier, LocalRevocationNotifier
 from ocsp.settings import OcspSettings
 from pki.model import RevocationReason
@@ -48,8 +49,8 @@ def test_local_notifier_re_signs_before_revoke_returns(pki_services: Any) -> Non
     pki_services.authority.add_revocation_listener(LocalRevocationNotifier(app).notify)
     pki_services.ra.revoke(leaf.record.serial, RevocationReason.KEY_COMPROMISE, requester="test")
     answer = app.responder.prepare(body)  # served from memory: the listener already re-signed it
-    assert not isinstance(answer, tuple) and hasattr(answer, "der")
-    response = x_ocsp.load_der_ocsp_response(answer.der)  # type: ignore[union-attr]
+    assert isinstance(answer, Answer)
+    response = x_ocsp.load_der_ocsp_response(answer.der)
     assert response.certificate_status is REVOKED
     assert response.revocation_reason is not None and response.revocation_reason.name == "key_compromise"
     crl = app.crls.get(leaf.record.issuer)
