@@ -29,7 +29,7 @@ from ocsp.model import GOOD, Answer, CertId, CertState, ParsedRequest, ResponseS
 from ocsp.request import MalformedRequest, parse_request
 from ocsp.settings import SUPPORTED_HASHES, OcspSettings
 from ocsp.signers import RESPONDER_PROFILE, SignerPool
-from ocsp.signing import Signer, issuer_hashes, sign_multi, sign_single
+from ocsp.signing import Signer, issuer_hashes, sign_response, sign_single
 from pki.errors import PkiError, StoreUnavailable
 from pki.model import CaRecord, CertificateRecord
 
@@ -235,7 +235,7 @@ class Responder:
             state = self._lookup(first, cert_id.serial) if ca == first else CertState(Status.UNKNOWN)
             this_update, next_update = self._window(state, signer, now)
             singles.append((cert_id, state, this_update, next_update))
-        return Answer(sign_multi(signer, singles, now, parsed.nonce))
+        return Answer(sign_response(signer, singles, now, parsed.nonce))
 
     def respond(self, body: bytes) -> Answer:
         """``prepare`` + ``answer`` with every failure turned into an OCSP error status (never raises)."""
@@ -305,8 +305,9 @@ class Responder:
         if cert_id.hash_name not in SUPPORTED_HASHES:
             return UNAUTHORIZED  # we cannot echo a CertID hashed with an algorithm we do not support
         if nonce is not None:  # live, never cached (RFC 9654: the nonce binds this response to one request)
-            this_update, next_update = self._window(state, signer, self.clock())
-            return Answer(sign_single(signer, cert_id, state, this_update, next_update, nonce),
+            now = self.clock()
+            this_update, next_update = self._window(state, signer, now)
+            return Answer(sign_single(signer, cert_id, state, this_update, next_update, nonce, now),
                           this_update=this_update, next_update=next_update)
         return self._sign_entry(ca, cert_id.hash_name, cert_id.serial, state, signer, cert_id).answer
 
@@ -317,7 +318,7 @@ class Responder:
             name_hash, key_hash = issuer_hashes(self._ca_certs[ca], alg)
             cert_id = CertId(alg, name_hash, key_hash, serial)
         this_update, next_update = self._window(state, signer, now)
-        der = sign_single(signer, cert_id, state, this_update, next_update)
+        der = sign_single(signer, cert_id, state, this_update, next_update, None, now)
         etag = etag_of(der)
         known = (ca, serial) in self._states
         if known:
