@@ -48,7 +48,7 @@ def test_tbs_is_byte_identical_to_pycas_builder(state: CertState, alg: str) -> N
     # producedAt: pyca always writes the current time; compare everything else byte for byte
     assert ours.tbs_response_bytes.replace(b"20260504030201Z", b"") == \
         theirs.tbs_response_bytes.replace(theirs.produced_at_utc.strftime("%Y%m%d%H%M%SZ").encode(), b"")
-    ca.public_key().verify(ours.signature, ours.tbs_response_bytes, ec.ECDSA(hashes.SHA256()))  # type: ignore[union-attr]
+    key.public_key().verify(ours.signature, ours.tbs_response_bytes, ec.ECDSA(hashes.SHA256()))
 
 
 def test_many_singles_nonce_and_embedded_certificate() -> None:
