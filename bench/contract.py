@@ -131,7 +131,8 @@ def main() -> int:
         services = initialize(url, passphrase=PASSPHRASE.encode())
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            pnc(["--data-dir", str(data_dir), "client", "add", "bench", "--role", "csms", "--json"])
+            pnc(["--data-dir", str(data_dir), "client", "add", "bench", "--role", "csms",
+                 "--evse-operator-id", "DE*ICE", "--json"])
         client = json.loads(out.getvalue())
         registry = SqlContractRegistry(services.store)
         v2g_root = services.authority.ca_certificate(services.authority.ca("v2g-root"))
