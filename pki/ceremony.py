@@ -63,7 +63,9 @@ class CaSpec:
     parent: str | None = None
 
 
-DEFAULT_ORGANIZATION = "pnc Plug & Charge"
+# Short on purpose: O appears in subject and issuer of all six certificates of a CertificateInstallationRes,
+# which must fit OCPP exiResponse (5600 base64 characters in the OCA schema).
+DEFAULT_ORGANIZATION = "PNC"
 DEFAULT_COUNTRY = "DE"
 
 
