@@ -67,6 +67,8 @@ class OcspApp:
         self._db = asyncio.Semaphore(settings.live_db_concurrency)
         self._waiting = 0
         self._task: asyncio.Task[None] | None = None
+        self._follow_task: asyncio.Task[None] | None = None
+        self._feed_seq: int | None = None
         self._wake = asyncio.Event()
         self._start_lock = asyncio.Lock()
 
@@ -78,19 +80,60 @@ class OcspApp:
         return signed
 
     async def start(self, *, background: bool = True) -> None:
-        """Load CAs and signers; with ``background`` also start the pre-signing/refresh loop."""
+        """Load CAs and signers; with ``background`` also start the pre-signing/refresh loop and the audit-log
+        follower (changes made by other processes)."""
         async with self._start_lock:
+            follow = background and self.settings.follow_interval.total_seconds() > 0
+            if follow and self._feed_seq is None:
+                self._feed_seq = await asyncio.to_thread(self._feed_head)  # before the first scan: nothing slips by
             if not self.responder.started:
                 await asyncio.to_thread(self.responder.start)
             if background and self._task is None:
                 self._task = asyncio.create_task(self._maintain(), name="ocsp-maintenance")
+            if follow and self._follow_task is None and self._feed_seq is not None:
+                self._follow_task = asyncio.create_task(self._follow(), name="ocsp-follow")
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._task, self._follow_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._follow_task = None
+
+    def _feed_head(self) -> int | None:
+        from ca_store.ocsp_feed import audit_head
+        from ca_store.store import SqlStore
+
+        store = self.services.store
+        return audit_head(store) if isinstance(store, SqlStore) else None
+
+    def follow_once(self) -> int:
+        """Apply certificate changes recorded in the audit log since the last call (any process); returns how
+        many certificates were re-signed."""
+        from ca_store.ocsp_feed import certificate_changes
+        from ca_store.store import SqlStore
+
+        store = self.services.store
+        if not isinstance(store, SqlStore):
+            return 0
+        if self._feed_seq is None:
+            self._feed_seq = self._feed_head()
+            return 0
+        seq, serials = certificate_changes(store, self._feed_seq)
+        for serial in dict.fromkeys(serials):
+            self._changed(serial)
+        self._feed_seq = seq
+        return len(serials)
+
+    async def _follow(self) -> None:
+        interval = self.settings.follow_interval.total_seconds()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self.follow_once)
+            except Exception:  # the store may be briefly unavailable; try again next tick
+                _log.exception("OCSP: following the audit log failed")
 
     async def _maintain(self) -> None:
         interval = self.settings.cycle_interval.total_seconds()
@@ -110,7 +153,7 @@ class OcspApp:
         regenerate its CA's CRL."""
         self.responder.on_record(record)
         if record.revoked:
-            self.crls.regenerate(record.issuer)
+            self.crls.ensure_lists(record.issuer, record.serial)
 
     # -- ASGI -----------------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -283,7 +326,7 @@ class OcspApp:
     def _changed(self, serial: int) -> CertificateRecord | None:
         record = self.responder.on_serial(serial)
         if record is not None and record.revoked:
-            self.crls.regenerate(record.issuer)
+            self.crls.ensure_lists(record.issuer, record.serial)
         return record
 
 

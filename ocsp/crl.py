@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from cryptography import x509
+
 from ocsp.http import etag_of, static_headers
 from ocsp.settings import OcspSettings
 from pki.errors import AlreadyExists, PkiError
@@ -69,6 +71,16 @@ class CrlCache:
                 latest = self._svc.store.latest_crl(ca_name)
                 return None if latest is None else self._keep(latest)
             return None if record is None else self._keep(record)
+
+    def ensure_lists(self, ca_name: str, serial: int) -> CrlEntry | None:
+        """Make sure the served CRL of ``ca_name`` lists ``serial`` (just revoked): reuse the newest CRL in the
+        store if another process already produced one that does, else sign a new one."""
+        latest = self._svc.store.latest_crl(ca_name)
+        if latest is not None:
+            crl = x509.load_der_x509_crl(latest.der)
+            if crl.get_revoked_certificate_by_serial_number(serial) is not None:
+                return self._keep(latest)
+        return self.regenerate(ca_name)
 
     def refresh_all(self) -> None:
         for ca in self._svc.store.list_cas():

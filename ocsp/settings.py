@@ -38,6 +38,7 @@ class OcspSettings:
     max_cert_ids: int = 128  # more CertIDs in one request -> malformedRequest
     max_nonce_bytes: int = 128  # RFC 9654 §2.1: Nonce ::= OCTET STRING (SIZE(1..128))
     cycle_interval: timedelta = timedelta(minutes=5)  # background: rescan the store, refresh, rotate
+    follow_interval: timedelta = timedelta(seconds=1)  # poll the audit log for other processes' changes; 0 = off
     crl_refresh_before: timedelta = timedelta(days=3)  # regenerate a CRL when less than this remains
     internal_token: str | None = None  # shared secret of POST /ocsp/_internal/changed; None = endpoint off
     max_unknown_entries: int = 100_000  # bound of the "unknown" answer cache (memory under random-serial floods)
@@ -67,7 +68,8 @@ class OcspSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> OcspSettings:
         """Settings from ``PNC_INTERNAL_TOKEN``, ``PNC_OCSP_SIGNER`` (delegated|ca), ``PNC_OCSP_VALIDITY_HOURS``,
-        ``PNC_OCSP_UNKNOWN`` (unknown|revoked); keyword overrides win."""
+        ``PNC_OCSP_UNKNOWN`` (unknown|revoked), ``PNC_OCSP_FOLLOW_SECONDS`` (0 = do not follow the audit log);
+        keyword overrides win."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         if env.get("PNC_INTERNAL_TOKEN"):
@@ -76,10 +78,12 @@ class OcspSettings:
             values["signer"] = env["PNC_OCSP_SIGNER"]
         if env.get("PNC_OCSP_UNKNOWN"):
             values["unknown_policy"] = env["PNC_OCSP_UNKNOWN"]
-        if env.get("PNC_OCSP_VALIDITY_HOURS"):
-            try:
-                values["validity"] = timedelta(hours=float(env["PNC_OCSP_VALIDITY_HOURS"]))
-            except ValueError:
-                raise OcspError("PNC_OCSP_VALIDITY_HOURS must be a number") from None
+        for name, key in (("PNC_OCSP_VALIDITY_HOURS", "validity"), ("PNC_OCSP_FOLLOW_SECONDS", "follow_interval")):
+            if env.get(name):
+                try:
+                    amount = float(env[name])
+                except ValueError:
+                    raise OcspError(f"{name} must be a number") from None
+                values[key] = timedelta(hours=amount) if key == "validity" else timedelta(seconds=amount)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as x_ocsp
 
@@ -67,7 +69,7 @@ def test_http_notifier_to_a_responder_in_another_process(pki_services: Any, tmp_
     from ca_store import sqlite_url
 
     env = {"PNC_DB_URL": sqlite_url(tmp_path / "pki"), "PNC_PASSPHRASE": PASSPHRASE.decode(),
-           "PNC_INTERNAL_TOKEN": TOKEN}
+           "PNC_INTERNAL_TOKEN": TOKEN, "PNC_OCSP_FOLLOW_SECONDS": "0"}  # only the notifier tells it
     with serve_in_process("tests.ocsp.serve_factory:app", env) as url:
         notified = _leaf(pki_services, "DE*ICE*E0002")
         silent = _leaf(pki_services, "DE*ICE*E0003")
@@ -75,7 +77,7 @@ def test_http_notifier_to_a_responder_in_another_process(pki_services: Any, tmp_
         assert _status(url, body_notified) is GOOD  # issued after the responder started: found in the store
         assert _status(url, body_silent) is GOOD
 
-        # without a notification the other process keeps its pre-signed "good" (until its next cycle)
+        # without a notification (and not following the audit log) the other process keeps its pre-signed "good"
         pki_services.ra.revoke(silent.record.serial, RevocationReason.SUPERSEDED, requester="test")
         assert _status(url, body_silent) is GOOD
 
@@ -102,3 +104,21 @@ def test_internal_endpoint_is_off_without_a_token(world: World, monkeypatch: pyt
     monkeypatch.delenv("PNC_INTERNAL_TOKEN", raising=False)
     with pytest.raises(OcspError, match="token"):
         HttpRevocationNotifier(url)
+
+
+def test_a_responder_in_another_process_follows_the_audit_log(pki_services: Any, tmp_path: Path) -> None:
+    from ca_store import sqlite_url
+
+    env = {"PNC_DB_URL": sqlite_url(tmp_path / "pki"), "PNC_PASSPHRASE": PASSPHRASE.decode(),
+           "PNC_OCSP_FOLLOW_SECONDS": "0.2"}
+    with serve_in_process("tests.ocsp.serve_factory:app", env) as url:
+        leaf = _leaf(pki_services, "DE*ICE*E0004")
+        body = _request(pki_services, leaf)
+        assert _status(url, body) is GOOD
+        pki_services.ra.revoke(leaf.record.serial, RevocationReason.KEY_COMPROMISE, requester="test")  # no listener
+        deadline = time.monotonic() + 10
+        while _status(url, body) is not REVOKED:
+            assert time.monotonic() < deadline, "the revocation never reached the other process"
+            time.sleep(0.1)
+        crl = x509.load_der_x509_crl(httpx.get(url + f"/crl/{leaf.record.issuer}.crl", timeout=10).content)
+        assert crl.get_revoked_certificate_by_serial_number(leaf.record.serial) is not None
