@@ -83,7 +83,7 @@ class Responder:
         self._cache: dict[tuple[str, str, int], Entry] = {}  # (CA, hash, serial) -> pre-signed response
         self._unknown: dict[tuple[str, str, int], Entry] = {}  # short-lived answers for serials we never issued
         self._by_request: dict[bytes, tuple[str, str, int]] = {}  # request DER (no nonce) -> cache key
-        self._by_request_limit = 4 * self.settings.max_unknown_entries
+        self._by_request_limit = 100_000  # request bytes -> cache key (about 150 B each)
         self._real_clock = services.clock is utc_now
         self._write = threading.Lock()
         self._started = False

@@ -41,7 +41,7 @@ class OcspSettings:
     follow_interval: timedelta = timedelta(seconds=1)  # poll the audit log for other processes' changes; 0 = off
     crl_refresh_before: timedelta = timedelta(days=3)  # regenerate a CRL when less than this remains
     internal_token: str | None = None  # shared secret of POST /ocsp/_internal/changed; None = endpoint off
-    max_unknown_entries: int = 100_000  # bound of the "unknown" answer cache (memory under random-serial floods)
+    max_unknown_entries: int = 10_000  # bound of the "unknown" answer cache (~1 KB each; random-serial floods)
     live_db_concurrency: int = 8  # store lookups in flight at once (misses); more waiters -> tryLater
     live_db_waiters: int = 256
 
