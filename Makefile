@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m pki.demo
+	$(VENV)/bin/pnc demo
 
 test: $(STAMP)
 	$(PY) tests/peers/setup_peers.py || true

@@ -27,6 +27,7 @@ COMMAND_MODULES: dict[str, str] = {
     "client": "api.cli",
     "contract": "pki.cli.contract_cmd",
     "trust": "pki.cli.trust_cmd",
+    "demo": "pki.cli.demo_cmd",
 }
 
 

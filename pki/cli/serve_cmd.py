@@ -103,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
     if args.public_url:
         os.environ["PNC_PUBLIC_URL"] = args.public_url
     svc = open_services(args, need_keys=True)
+    unlock = getattr(svc.keys, "unlock", None)
+    if unlock is not None:
+        unlock()  # a wrong passphrase fails now, and the first request does not pay for the KDF
     app = build_app(args.service, svc)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
     return exit_codes.OK
