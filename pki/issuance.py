@@ -1,8 +1,8 @@
 """Signing: the only module that uses CA private keys (Boulder's CA component).
 
 ``prepare`` builds the certificate, signs it with a throwaway key, lints it and returns a single-use
-``Prepared`` token; ``sign`` redeems the token with the real issuer key and checks that the signed TBS is
-byte-identical to the linted one. A failed lint signs nothing with a real key. ``sign_crl`` signs CRLs.
+``Prepared`` token; ``sign`` redeems the token: the real issuer key signs the very TBS bytes that passed
+lint, and the certificate is assembled from them. A failed lint signs nothing with a real key. ``sign_crl`` signs CRLs.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
+from pki._der import certificate_from_parts, signature_algorithm_of
 from pki.errors import LintFailed, PkiError, SignerError
 from pki.lint import LintContext, max_signature_size, run_lints
 from pki.ports import PrivateKey, PublicKey
@@ -47,6 +49,7 @@ class Prepared:
     issuer_key_id: bytes | None
     builder: x509.CertificateBuilder
     lint_tbs: bytes
+    signature_algorithm: bytes  # DER AlgorithmIdentifier, as in the linted certificate
     _used: bool = field(default=False)
 
 
@@ -135,6 +138,7 @@ def prepare(
         issuer_key_id = ski.digest
     builder = _builder(req, issuer_subject, issuer_key_id)
     lint_cert = builder.sign(_throwaway_key(issuer_public), hash_for(issuer_public))
+    lint_der = lint_cert.public_bytes(Encoding.DER)
     ctx = LintContext.of(
         profile=req.profile,
         cert=lint_cert,
@@ -145,26 +149,34 @@ def prepare(
         now=now,
         max_backdate=max_backdate,
         signature_size=max_signature_size(issuer_public),
+        der_length=len(lint_der),
     )
     problems = run_lints(ctx)
     if problems:
         raise LintFailed(problems)
-    return Prepared(req, issuer_subject, issuer_key_id, builder, lint_cert.tbs_certificate_bytes)
+    return Prepared(req, issuer_subject, issuer_key_id, builder, lint_cert.tbs_certificate_bytes,
+                    signature_algorithm_of(lint_der))
 
 
 def sign(prepared: Prepared, issuer_key: PrivateKey) -> x509.Certificate:
-    """Redeem the token once with the real key; the signed TBS must equal the linted TBS."""
+    """Redeem the token once with the real key: the issuer key signs exactly the linted TBS bytes, so the
+    certificate is by construction the one that passed lint (Boulder's TBS-equality invariant)."""
     if prepared._used:
         raise PkiError("issuance token already used")
     prepared._used = True
-    public = issuer_key.public_key()
+    algorithm = hash_for(issuer_key.public_key())
     try:
-        cert = prepared.builder.sign(issuer_key, hash_for(public))
+        if isinstance(issuer_key, ec.EllipticCurvePrivateKey):
+            signature = issuer_key.sign(prepared.lint_tbs, ec.ECDSA(algorithm))
+        else:
+            signature = issuer_key.sign(prepared.lint_tbs, padding.PKCS1v15(), algorithm)
     except Exception as exc:  # noqa: BLE001 - HSM-backed keys may raise anything
         raise SignerError(f"signing failed: {exc}") from exc
-    if cert.tbs_certificate_bytes != prepared.lint_tbs:
-        raise SignerError("signed TBS differs from the linted TBS; certificate discarded")
-    return cert
+    der = certificate_from_parts(prepared.lint_tbs, prepared.signature_algorithm, signature)
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:  # pragma: no cover - would be a bug in the assembly
+        raise SignerError(f"assembled certificate does not parse: {exc}") from exc
 
 
 def sign_crl(builder: x509.CertificateRevocationListBuilder, issuer_key: PrivateKey) -> x509.CertificateRevocationList:

@@ -41,6 +41,7 @@ class LintContext:
     subject: x509.Name | None = None  # the lint certificate's subject and issuer, materialised once
     issuer_name: x509.Name | None = None
     issuer_subject: x509.Name | None = None  # the issuing CA's subject (None when self-signed)
+    der_length: int | None = None  # len(DER) of the lint certificate, when the caller already has it
 
     @classmethod
     def of(cls, **kwargs: Any) -> LintContext:
@@ -266,7 +267,7 @@ def _size(ctx: LintContext) -> str | None:
     limit = ctx.profile.max_der_size
     if limit is None:
         return None
-    der_len = len(ctx.cert.public_bytes(Encoding.DER))
+    der_len = ctx.der_length if ctx.der_length is not None else len(ctx.cert.public_bytes(Encoding.DER))
     worst = der_len - len(ctx.cert.signature) + ctx.signature_size
     if worst > limit:
         return f"certificate would be up to {worst} bytes DER, ISO 15118-2 allows {limit} ([V2G2-010])"
