@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--public-url", help="base URL published in certificates (env PNC_PUBLIC_URL)")
     p.add_argument("--log-level", default="warning")
+    p.add_argument("--access-log", action="store_true", help="log every request (off by default: hot paths)")
     p.set_defaults(func=run)
 
 
@@ -107,5 +108,6 @@ def run(args: argparse.Namespace) -> int:
     if unlock is not None:
         unlock()  # a wrong passphrase fails now, and the first request does not pay for the KDF
     app = build_app(args.service, svc)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on",
+                access_log=args.access_log)
     return exit_codes.OK
