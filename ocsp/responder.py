@@ -156,7 +156,7 @@ class Responder:
         if signer is None:
             return
         hashes = set(self.settings.presign_hashes)
-        hashes.update(alg for (c, alg, serial) in list(self._cache) if c == ca and serial == record.serial)
+        hashes.update(alg for alg in SUPPORTED_HASHES if (ca, alg, record.serial) in self._cache)
         for alg in sorted(hashes):
             self._sign_entry(ca, alg, record.serial, state, signer)
         for alg in SUPPORTED_HASHES:
@@ -165,9 +165,11 @@ class Responder:
             current = self.signers.get(ca)
             if current is not None and current.serial == record.serial:
                 _log.warning("OCSP responder certificate of %s was revoked: rotating", ca)
-                for ca_record in self.services.store.list_cas():
-                    if ca_record.name == ca:
-                        self.signers.ensure(ca_record, rotate=True)
+                ca_record = self.services.store.get_ca(ca)
+                fresh = self.signers.ensure(ca_record, rotate=True) if ca_record is not None else None
+                for (c, alg, serial), entry in list(self._cache.items()):  # rare emergency: re-sign all at once
+                    if c == ca and fresh is not None and entry.signer_serial != fresh.serial:
+                        self._sign_entry(ca, alg, serial, entry.state, fresh)
 
     def on_serial(self, serial: int) -> CertificateRecord | None:
         """Re-read ``serial`` from the store and apply it (the internal notification endpoint)."""

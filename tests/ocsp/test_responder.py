@@ -106,6 +106,9 @@ def test_revoking_the_responder_certificate_rotates_it_at_once(timed: tuple[Any,
     svc.ra.revoke(old.serial, RevocationReason.KEY_COMPROMISE, requester="test")
     new = app.responder.signers.get("cpo-sub2")
     assert new is not None and new.serial != old.serial
+    for (ca, _alg, _serial), entry in app.responder.entries():
+        if ca == "cpo-sub2":
+            assert entry.signer_serial == new.serial  # nothing signed by the revoked responder is served
 
 
 def test_ca_mode_uses_the_ca_key(timed: tuple[Any, Clock]) -> None:
