@@ -36,9 +36,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
+def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
     """Run ``app`` with uvicorn (httptools, lifespan on) in a daemon thread; yields the base URL."""
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
                             http="httptools", loop="asyncio")
     server = uvicorn.Server(config)
