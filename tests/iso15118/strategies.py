@@ -303,6 +303,7 @@ class Profile:
     require: frozenset[tuple[str, str]] = frozenset()   # (owner, child) optional but always present
     forbid: frozenset[tuple[str, str]] = frozenset()    # (owner, child) optional and never present
     cap: frozenset[tuple[str, str, int]] = frozenset()  # (owner, child, n): at most n occurrences
+    full: frozenset[tuple[str, str]] = frozenset()      # (owner, child): always maxOccurs occurrences
 
 
 # Optional children that can't be left out; the dsig wildcard/mixed subtrees (see module docstring).
@@ -412,6 +413,8 @@ class _Gen:
         if key in self.forbid and lo == 0:
             return 0
         hi = min([hi, *(n for owner, child, n in self.p.cap if (owner, child) == key)])
+        if key in self.p.full:
+            return hi
         if key in self.p.require and lo == 0:
             lo = 1
         small = st.integers(lo, min(hi, lo + self.p.sizes.max_repeat))
