@@ -9,10 +9,9 @@ from typing import Any
 
 from iso15118 import cli
 from iso15118.exi import Grammar
+from tests.iso15118.golden import vector
 
 PNC = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "pnc")
-_FILE = Path(__file__).parent.parent / "vectors" / "exi" / "public.json"
-VECTORS = {v["name"]: v for v in json.loads(_FILE.read_text())["vectors"]}
 
 
 def _pnc(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -24,7 +23,7 @@ def test_grammar_choices_match_the_codec() -> None:
 
 
 def test_decode_hex_argument_and_stdin() -> None:
-    v = VECTORS["everest.SessionSetupReq"]
+    v = vector("everest.SessionSetupReq")
     by_arg = _pnc("decode", "--grammar", "iso2", v["hex"])
     assert by_arg.returncode == 0, by_arg.stderr
     assert json.loads(by_arg.stdout) == v["json"]
@@ -33,14 +32,14 @@ def test_decode_hex_argument_and_stdin() -> None:
 
 
 def test_encode_from_stdin() -> None:
-    v = VECTORS["risev2g.cert_install_res.signed_info"]
+    v = vector("risev2g.cert_install_res.signed_info")
     done = _pnc("encode", "--grammar", "xmldsig-fragment", stdin=json.dumps(v["json"]))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == v["hex"]
 
 
 def test_encode_min_length_switch() -> None:
-    v = VECTORS["everest.ChargingStatusRes.minimal"]  # EVSEID "000000" < minLength 7
+    v = vector("everest.ChargingStatusRes.minimal")  # EVSEID "000000" < minLength 7
     refused = _pnc("encode", "--grammar", "iso2", stdin=json.dumps(v["json"]))
     assert refused.returncode == 4 and "EVSEID: shorter than minLength 7" in refused.stderr
     accepted = _pnc("encode", "--grammar", "iso2", "--no-min-length", stdin=json.dumps(v["json"]))
@@ -58,8 +57,8 @@ def test_errors_and_exit_codes() -> None:
 
 
 def test_batch_with_a_bad_line() -> None:
-    app = VECTORS["everest.supportedAppProtocolRes"]
-    sign = VECTORS["openv2g.signed_info_ID1"]
+    app = vector("everest.supportedAppProtocolRes")
+    sign = vector("openv2g.signed_info_ID1")
     lines: list[Any] = [
         {"op": "decode", "grammar": "appProtocol", "data": app["hex"]},
         "this is not json",

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from iso15118.exi import ExiDecodeError, Grammar, decode, encode
+from tests.iso15118.golden import exi, vector
 
-_FILE = Path(__file__).parent.parent / "vectors" / "exi" / "public.json"
-VECTORS = {v["name"]: v for v in json.loads(_FILE.read_text())["vectors"]}
 SMALL = ["everest.SessionSetupReq", "everest.ServiceDetailRes", "risev2g.cert_install_res.eMAID_fragment",
          "openv2g.signed_info_ID1", "everest.supportedAppProtocolReq"]
 LARGE = ["risev2g.cert_install_res.ContractSignatureCertChain_fragment", "risev2g.cert_install_res.document_derived"]
@@ -22,8 +19,7 @@ BOUND_S = 2.0  # generous hang guard per call, not a speed target
 
 
 def _vector(name: str) -> tuple[bytes, Grammar]:
-    v = VECTORS[name]
-    return bytes.fromhex(v["hex"]), Grammar(v["grammar"])
+    return exi(name), Grammar(vector(name)["grammar"])
 
 
 def _bits(data: bytes) -> str:
@@ -199,7 +195,7 @@ def test_not_bytes(data: Any) -> None:
 
 def test_bytearray_and_memoryview_are_accepted() -> None:
     data, grammar = _vector("everest.SessionSetupReq")
-    expected = VECTORS["everest.SessionSetupReq"]["json"]
+    expected = vector("everest.SessionSetupReq")["json"]
     as_bytearray: Any = bytearray(data)
     as_view: Any = memoryview(data)
     assert decode(as_bytearray, grammar) == decode(as_view, grammar) == expected

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from iso15118.exi import ExiEncodeError, ExiError, Grammar, decode, encode
+from tests.iso15118.golden import vector
 
-_FILE = Path(__file__).parent.parent / "vectors" / "exi" / "public.json"
-VECTORS = {v["name"]: v for v in json.loads(_FILE.read_text())["vectors"]}
 EVSE = "DE*ICE*E45B*78C"
 HEADER = {"SessionID": "02DB22073B084D2D"}
 
@@ -92,7 +88,7 @@ def test_the_valid_neighbours_encode() -> None:
     """Guards the cases above: the same messages without the defect are accepted."""
     tree = {"V2G_Message": {"Header": {"SessionID": "0000000000000000"}, "Body": {"SessionSetupReq": {
         "EVCCID": "12e23e10d348"}}}}
-    assert encode(tree, Grammar.ISO2).hex() == VECTORS["everest.SessionSetupReq"]["hex"]
+    assert encode(tree, Grammar.ISO2).hex() == vector("everest.SessionSetupReq")["hex"]
     assert encode({"supportedAppProtocolReq": {"AppProtocol": [_app()] * 20}}, Grammar.APP_PROTOCOL)
     assert encode({"supportedAppProtocolReq": {"AppProtocol": [_app(Priority=20)]}}, Grammar.APP_PROTOCOL)
 
@@ -103,7 +99,7 @@ def test_hex_case_is_normalised_on_decode() -> None:
 
 
 def test_list_item_is_named_in_the_path() -> None:
-    tree = copy.deepcopy(VECTORS["risev2g.cert_install_res.document_derived"]["json"])
+    tree = vector("risev2g.cert_install_res.document_derived")["json"]
     chain = tree["V2G_Message"]["Body"]["CertificateInstallationRes"]["ContractSignatureCertChain"]
     chain["SubCertificates"]["Certificate"] = ["MIIB", "MIIB="]  # item 1: not canonical base64
     with pytest.raises(ExiEncodeError) as info:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from iso15118.exi import ExiEncodeError, Grammar, decode, default_codec, encode
+from tests.iso15118.golden import VECTORS
+from tests.iso15118.golden import vector as golden_vector
 
-VECTORS_FILE = Path(__file__).resolve().parent.parent / "vectors" / "exi" / "public.json"
-VECTORS: list[dict[str, Any]] = json.loads(VECTORS_FILE.read_text())["vectors"]
 # EXI does not encode length facets; these field captures carry EVSEID "000000" (< minLength 7).
 SHORT_EVSEID = {v["name"] for v in VECTORS if "minLength" in (v.get("schema_note") or "")}
 
@@ -53,7 +51,7 @@ def test_encode(vector: dict[str, Any]) -> None:
 
 def test_wrong_emaid_fragment_encoding_is_not_ours() -> None:
     """The relaxed element fragment grammar (EXI §8.5.3) gives the 26-byte eMAID fragment, not libcbv2g's."""
-    v = next(v for v in VECTORS if v["name"] == "risev2g.cert_install_res.eMAID_fragment")
+    v = golden_vector("risev2g.cert_install_res.eMAID_fragment")
     ours = encode(v["json"], Grammar.ISO2_FRAGMENT)
     assert ours.hex() == v["hex"]
     assert all(ours.hex() != wrong["hex"] for wrong in v["known_wrong_encodings"])

@@ -45,24 +45,9 @@ from iso15118.messages import (
     X509IssuerSerial,
 )
 from iso15118.messages.app_protocol import AppProtocol
+from tests.iso15118.golden import risev2g_cert, vector
 
-_ROOT = Path(__file__).resolve().parents[2]
-_SCHEMAS = _ROOT / "iso15118" / "schemas"
-_VECTOR_FILE = _ROOT / "tests" / "vectors" / "exi" / "public.json"  # provenance: its README.md
-
-
-@cache
-def _corpus() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_VECTOR_FILE.read_text(encoding="utf-8"))
-    return data
-
-
-def vector(name: str) -> dict[str, Any]:
-    for entry in _corpus()["vectors"]:
-        if entry["name"] == name:
-            return dict(entry)
-    raise KeyError(name)
-
+_SCHEMAS = Path(__file__).resolve().parents[2] / "iso15118" / "schemas"
 
 # Vectors holding a message this layer models, with the model of their root.
 DOCUMENTS: dict[str, type[TreeModel]] = {
@@ -209,7 +194,7 @@ def test_app_protocol_messages_are_typed() -> None:
 
 
 def _doc() -> dict[str, Any]:
-    tree: dict[str, Any] = copy.deepcopy(vector("risev2g.cert_install_res.document_derived")["json"])
+    tree: dict[str, Any] = vector("risev2g.cert_install_res.document_derived")["json"]
     return tree
 
 
@@ -419,8 +404,7 @@ def test_vector_fragment_models_encode_to_the_vector_bytes(name: str, codec: Exi
 
 
 def _rise_der(name: str) -> bytes:
-    pem = _corpus()["certificates"]["risev2g"]["pem"][name]
-    return x509.load_pem_x509_certificate(pem.encode("ascii")).public_bytes(serialization.Encoding.DER)
+    return risev2g_cert(name).public_bytes(serialization.Encoding.DER)
 
 
 def _built_messages() -> list[TreeModel]:

@@ -8,15 +8,10 @@ V2Gdecoder signed-header message (see tests/vectors/exi/README.md for provenance
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
-import json
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
@@ -54,31 +49,7 @@ from iso15118.xmldsig import (
     verify_message,
     verify_raw,
 )
-
-_ROOT = Path(__file__).resolve().parents[2]
-_VECTOR_FILE = _ROOT / "tests" / "vectors" / "exi" / "public.json"  # provenance: its README.md
-
-
-@cache
-def _corpus() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_VECTOR_FILE.read_text(encoding="utf-8"))
-    return data
-
-
-def vector(name: str) -> dict[str, Any]:
-    for entry in _corpus()["vectors"]:
-        if entry["name"] == name:
-            return dict(entry)
-    raise KeyError(name)
-
-
-def vectors(grammar: str) -> list[dict[str, Any]]:
-    return [dict(v) for v in _corpus()["vectors"] if v["grammar"] == grammar]
-
-
-def risev2g_cert(name: str) -> x509.Certificate:
-    pem = _corpus()["certificates"]["risev2g"]["pem"][name]
-    return x509.load_pem_x509_certificate(pem.encode("ascii"))
+from tests.iso15118.golden import risev2g_cert, vector, vectors
 
 
 def cps_leaf_key() -> ec.EllipticCurvePublicKey:
@@ -203,7 +174,7 @@ def test_sign_raw_refuses_other_curves() -> None:
 
 
 def _rise_signed_info() -> dict[str, Any]:
-    tree: dict[str, Any] = copy.deepcopy(vector(RISE_SIGNED_INFO)["json"]["SignedInfo"])
+    tree: dict[str, Any] = vector(RISE_SIGNED_INFO)["json"]["SignedInfo"]
     return tree
 
 
@@ -285,7 +256,7 @@ def test_elements_by_id_ignores_the_header_and_walks_lists() -> None:
 
 
 def test_duplicate_ids_in_the_body_are_refused() -> None:
-    _, body = message_parts(copy.deepcopy(vector(RISE_DOCUMENT)["json"]))
+    _, body = message_parts(vector(RISE_DOCUMENT)["json"])
     body["CertificateInstallationRes"]["DHpublickey"]["Id"] = "id4"
     with pytest.raises(MalformedSignature, match="id4"):
         elements_by_id(body)
@@ -378,7 +349,7 @@ def test_rise_v2g_document_verifies_as_decoded_from_exi(codec: ExiCodec) -> None
 
 
 def _rise_document() -> dict[str, Any]:
-    tree: dict[str, Any] = copy.deepcopy(vector(RISE_DOCUMENT)["json"])
+    tree: dict[str, Any] = vector(RISE_DOCUMENT)["json"]
     return tree
 
 
