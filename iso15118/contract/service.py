@@ -9,7 +9,7 @@ this order, and refuse the first failure with the ResponseCode the EV should see
            CertificateInstallationReq with the provisioning key -> FAILED_SignatureError; the contract of
            the PCID -> FAILED_ContractCanceled (only cancelled/expired ones) or FAILED_NoCertificateAvailable
            (none, auto-provisioning off); a CPS leaf chaining to a V2G root in ListOfRootCertificateIDs ->
-           FAILED_NoCertificateAvailable.
+           FAILED_NoCertificateAvailable; only then is a contract minted (auto-provisioning on).
   Update:  old contract chain (DER; eMAID = its CN) -> FAILED_CertChainError; validity ->
            FAILED_CertificateExpired; path to an MO or V2G root -> FAILED_CertChainError; the signature
            with the old contract key -> FAILED_SignatureError; the contract -> FAILED_NoCertificateAvailable
@@ -201,22 +201,29 @@ def _install(request: ParsedRequest, ctx: ProvisioningContext, now: datetime, re
     path = check_path(oem, anchors.intermediates, anchors.roots, at=now, what="OEM provisioning certificate")
     check_revocation(path, ctx.revocation, "OEM provisioning chain: certificate")
     check_signature(request, oem, ctx.codec, "OEM provisioning key")
-    contract = _contract_for_pcid(ctx, pcid, now, requester)
+    contract = _contract_for_pcid(ctx, pcid, now)
     identity = _identity(ctx, body.list_of_root_certificate_ids)
+    if contract is None:  # minted only once every check passed: a refused request stores nothing
+        contract = _mint_contract(ctx, pcid, now, requester)
     return _Checked(contract, oem.public_key(), identity, pcid)  # type: ignore[arg-type]
 
 
-def _contract_for_pcid(ctx: ProvisioningContext, pcid: str, now: datetime, requester: str) -> Contract:
+def _contract_for_pcid(ctx: ProvisioningContext, pcid: str, now: datetime) -> Contract | None:
+    """The vehicle's active contract, or None when auto-provisioning will mint one; refuses otherwise."""
     selection, contract = select_contract(ctx.registry.for_pcid(pcid), now)
     if selection is Selection.FOUND and contract is not None:
         return contract
     if selection is Selection.CANCELED and contract is not None:
         raise Refusal(ResponseCode.FAILED_ContractCanceled,
                       f"the contract {contract.emaid} of PCID {pcid} is cancelled or expired", emaid=contract.emaid)
-    policy = ctx.registry.policy()
-    if not policy.auto_provision:
+    if not ctx.registry.policy().auto_provision:
         raise Refusal(ResponseCode.FAILED_NoCertificateAvailable,
                       f"no contract for PCID {pcid} (auto-provisioning is off)")
+    return None
+
+
+def _mint_contract(ctx: ProvisioningContext, pcid: str, now: datetime, requester: str) -> Contract:
+    policy = ctx.registry.policy()
     for _attempt in range(_MINT_ATTEMPTS):
         minted = new_contract(mint_emaid(policy.provider_prefix), pcid, now=now, actor=requester,
                               not_after=now + policy.contract_validity)

@@ -294,6 +294,17 @@ def test_no_acceptable_root_in_the_list(env: Env) -> None:
     assert "root certificate IDs" in result.message
 
 
+def test_no_acceptable_root_mints_no_contract(env: Env) -> None:
+    vehicle = provision_vehicle(env.services.ra)
+    now = env.services.clock()
+    env.registry.set_policy(ProvisioningPolicy(auto_provision=True), actor="op", at=now)
+    try:
+        _refused(env, installation_request(vehicle, [env.mo_root]), ResponseCode.FAILED_NoCertificateAvailable)
+    finally:
+        env.registry.set_policy(ProvisioningPolicy(), actor="op", at=now)
+    assert env.registry.for_pcid(vehicle.pcid) == []
+
+
 def test_update_signed_with_the_wrong_key(env: Env) -> None:
     vehicle, emaid = env.contract_with_vehicle()
     first, session = _install(env, vehicle)
