@@ -100,7 +100,7 @@ class ProvisioningPolicy:
     contract_validity: timedelta = DEFAULT_CONTRACT_VALIDITY
 
     def __post_init__(self) -> None:
-        if not _PREFIX.match(self.provider_prefix):
+        if not _PREFIX.fullmatch(self.provider_prefix):
             raise InvalidIdentifier(
                 f"eMAID provider prefix {self.provider_prefix!r}: need 2 letters (country) + 3 alphanumerics "
                 "(provider), upper case, e.g. DEPNC"

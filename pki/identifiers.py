@@ -4,6 +4,9 @@ Each validator returns the normalised identifier or raises ``InvalidIdentifier``
 the part that is wrong. Sources: ISO 15118-2 Annex H (eMAID ABNF, quoted in hubject/opcp
 ``05_handling-of-ids.md``), DIN SPEC 91286 / eMI3 "Check Digit Calculation for Contract-IDs", VDE-AR-E
 2802-100-1 (PCID), Hubject "3.4 SECC ID".
+
+Patterns are applied with ``fullmatch``: ``re.match("...$")`` also accepts a trailing newline, which would
+then be copied into a certificate's CN.
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ def validate_emaid(value: str, *, require_check_digit: bool = False) -> str:
     check character; the message field ``eMAID`` is 14..15 characters. A present check character must be
     the DIN SPEC 91286 one.
     """
-    m = _EMAID.match(value)
+    m = _EMAID.fullmatch(value)
     if m is None:
         raise InvalidIdentifier(
             f"eMAID {value!r}: expected 2 letters (country) + 3 alphanumerics (provider) + 9 alphanumerics "
@@ -113,7 +116,7 @@ _PCID = re.compile(r"^[A-Za-z0-9]{17,18}$")
 
 def validate_pcid(value: str) -> str:
     """PCID (VDE-AR-E 2802-100-1: WMI + OEM's unique ID + check digit); Hubject: ``^[a-zA-Z0-9]{17,18}$``."""
-    if not _PCID.match(value):
+    if not _PCID.fullmatch(value):
         problem = (
             f"has {len(value)} characters, needs 17 or 18"
             if not 17 <= len(value) <= 18
@@ -131,7 +134,7 @@ _EVSE_ID = re.compile(r"^([A-Za-z]{2})(\*?)([A-Za-z0-9]{3})\2[Ee]([A-Za-z0-9][A-
 def validate_evse_id(value: str) -> str:
     if not 7 <= len(value) <= 37:
         raise InvalidIdentifier(f"EVSE-ID {value!r}: has {len(value)} characters, ISO 15118-2 allows 7..37")
-    if not _EVSE_ID.match(value):
+    if not _EVSE_ID.fullmatch(value):
         raise InvalidIdentifier(
             f"EVSE-ID {value!r}: expected <country 2 letters>*<operator 3 alphanumerics>*E<outlet id>, "
             "e.g. DE*ICE*E45B*78C"
@@ -147,7 +150,7 @@ _SECC_ID = re.compile(r"^([A-Za-z]{2})([-*])([A-Za-z0-9]{3})\2[Ss]\2([A-Za-z0-9]
 def validate_secc_id(value: str) -> str:
     if len(value) > 64:
         raise InvalidIdentifier(f"SECC-ID {value!r}: longer than 64 characters (X.520 CommonName upper bound)")
-    if not _SECC_ID.match(value):
+    if not _SECC_ID.fullmatch(value):
         raise InvalidIdentifier(
             f"SECC-ID {value!r}: expected <country>-<operator ID>-S-<controller ID>[-<check digit>], "
             "e.g. DE-ICE-S-00003C4D557878675645330967543476-2"
@@ -161,7 +164,7 @@ _STATION = re.compile(r"^[\x21-\x7e]{1,48}$")
 def validate_station_identity(value: str) -> str:
     """OCPP 2.0.1 charging station identity (CN of the station certificate, A00.FR.5xx): the identity the
     station connects with; printable ASCII without spaces, at most 48 characters (identifierString length)."""
-    if not _STATION.match(value):
+    if not _STATION.fullmatch(value):
         raise InvalidIdentifier(
             f"charging station identity {value!r}: 1..48 printable ASCII characters without spaces required"
         )

@@ -60,7 +60,7 @@ _OPERATOR_ID = re.compile(r"^([A-Za-z]{2})[*-]?([A-Za-z0-9]{3})$")
 
 def normalize_operator_id(value: str) -> str:
     """``DE*ICE``, ``DE-ICE``, ``deice`` -> ``DEICE``; anything else is an ``InvalidIdentifier``."""
-    m = _OPERATOR_ID.match(value.strip())
+    m = _OPERATOR_ID.fullmatch(value.strip())
     if m is None:
         raise InvalidIdentifier(
             f"EVSE operator ID {value!r}: expected <country 2 letters>*<operator 3 alphanumerics>, e.g. DE*ICE"

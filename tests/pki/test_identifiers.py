@@ -72,3 +72,13 @@ def test_station_identity() -> None:
     assert validate_station_identity("CS-0001") == "CS-0001"
     with pytest.raises(InvalidIdentifier, match="printable ASCII"):
         validate_station_identity("has space")
+
+
+@pytest.mark.parametrize(("validate", "good"), [
+    (validate_emaid, "DE83DUIEN83QGZD"), (validate_pcid, "WMIABCDEFGHIJKLM1"), (validate_evse_id, "DE*ICE*E45B*78C"),
+    (validate_secc_id, "DE-ICE-S-00003C4D557878675645330967543476-2"), (validate_station_identity, "CS-0001"),
+])
+def test_a_trailing_newline_is_refused(validate, good: str) -> None:  # type: ignore[no-untyped-def]
+    assert validate(good) == good
+    with pytest.raises(InvalidIdentifier):  # it would otherwise end up in the certificate's CN
+        validate(good + "\n")
