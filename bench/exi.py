@@ -72,6 +72,12 @@ def _certificate_installation_req(pem: dict[str, str]) -> dict[str, Any]:
     }}
 
 
+def _ours(op: str, tree: dict[str, Any], data: bytes) -> Callable[[], object]:
+    if op == "encode":
+        return lambda: encode(tree, Grammar.ISO2)
+    return lambda: decode(data, Grammar.ISO2)
+
+
 def _best(fn: Callable[[], object], n: int) -> float:
     """Best mean seconds per call over 3 rounds of n calls (the machine is shared)."""
     fn()
@@ -117,18 +123,15 @@ def main(argv: list[str] | None = None) -> int:
         assert decode(data, Grammar.ISO2) == tree, name
         if peer is not None:
             assert peer.encode(tree, "iso2") == data, f"{name}: jar bytes differ"
-        ops: list[tuple[str, Callable[[], object], Callable[[], float] | None]] = [
-            ("encode", lambda t=tree: encode(t, Grammar.ISO2),
-             (lambda t=tree: peer.time_encode(t, "iso2", args.jar_n)) if peer else None),
-            ("decode", lambda d=data: decode(d, Grammar.ISO2),
-             (lambda d=data: peer.time_decode(d, "iso2", args.jar_n)) if peer else None),
-        ]
-        for op, ours_fn, jar_fn in ops:
-            ours = _best(ours_fn, args.n)
-            if jar_fn is None:
+        for op in ("encode", "decode"):
+            ours = _best(_ours(op, tree, data), args.n)
+            if peer is None:
                 print(f"{name:28} {len(data):6} {op:6} {ours * 1e6:10.1f} {'-':>9} {'-':>8}")
                 continue
-            jar = jar_fn()
+            if op == "encode":
+                jar = peer.time_encode(tree, "iso2", args.jar_n)
+            else:
+                jar = peer.time_decode(data, "iso2", args.jar_n)
             ratio = jar / ours
             worst = min(worst, ratio)
             verdict = "ok" if ratio >= TARGET else "BELOW TARGET"

@@ -220,7 +220,7 @@ class SchemaSet:
                 base_ct = self.complex(base)
                 own = [self._particle(x, name) for x in ext if x.tag.split("}")[1] in ("sequence", "choice")]
                 parts = [p for p in [base_ct.particle, *own] if p is not None]
-                ct.particle = Group("sequence", parts) if parts else None   # type: ignore[arg-type]
+                ct.particle = Group("sequence", parts) if parts else None
                 ct.attrs = base_ct.attrs + self._attrs(ext)
                 ct.mixed = ct.mixed or base_ct.mixed
         return ct
@@ -337,8 +337,11 @@ _NC_REST = _NC_START + "0123456789.-"
 
 def _chars(sizes: Sizes, space: bool) -> st.SearchStrategy[str]:
     # XML 1.0 Char production minus controls/surrogates/non-characters; no whitespace for collapsed types.
-    cats = ("L", "M", "N", "P", "S", "Zs") if space else ("L", "M", "N", "P", "S")
-    return st.characters(categories=cats, max_codepoint=0x10FFFF if sizes.astral else 0xFFFF,
+    top = 0x10FFFF if sizes.astral else 0xFFFF
+    if space:
+        return st.characters(categories=("L", "M", "N", "P", "S", "Zs"), max_codepoint=top,
+                             exclude_characters="\ufffe\uffff")
+    return st.characters(categories=("L", "M", "N", "P", "S"), max_codepoint=top,
                          exclude_characters="\ufffe\uffff")
 
 
