@@ -7,10 +7,7 @@ import base64
 import contextlib
 import io
 import json
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.conftest import PASSPHRASE
+from tests.servers import serve_in_thread
 
 CLIENTS: dict[str, list[str]] = {
     "csms-ice": ["--role", "csms", "--evse-operator-id", "DE*ICE", "--organization", "ICE Charging GmbH"],
@@ -70,21 +67,6 @@ class ApiServer:
         return len(store.list_certificates()), sum(1 for _ in store.audit_entries())
 
 
-def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="session")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
     from api import ApiSettings, create_app
@@ -100,11 +82,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
         created = json.loads(output)
         credentials[name] = (created["client_id"], created["client_secret"])
     settings = ApiSettings(client_recheck=timedelta(0), client_cert_header="X-SSL-Client-Cert")
-    server, thread, base_url = serve(create_app(services, settings=settings))
-    with httpx.Client(base_url=base_url, timeout=30) as http:
+    with serve_in_thread(create_app(services, settings=settings)) as base_url, \
+            httpx.Client(base_url=base_url, timeout=30) as http:
         yield ApiServer(base_url, services, data_dir, credentials, http)
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 # -- helpers for assertions ----------------------------------------------------------------------------------

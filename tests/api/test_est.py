@@ -286,19 +286,15 @@ def test_forwarded_certificate_only_from_the_proxy(api: ApiServer, tmp_path: Pat
     import httpx
 
     from api import ApiSettings, create_app
-    from tests.api.conftest import serve
+    from tests.servers import serve_in_thread
 
     cn = evse_id()
     r = api.http.post("/.well-known/cpo/simpleenroll", content=b64_der(make_csr(cn)), headers=api.auth("csms-ice"))
     cert = openssl_pkcs7_certs(r.content, tmp_path)[0]
     settings = ApiSettings(client_cert_header="X-SSL-Client-Cert", client_cert_proxies=frozenset({"192.0.2.1"}))
-    server, thread, base_url = serve(create_app(api.services, settings=settings))
-    try:
+    with serve_in_thread(create_app(api.services, settings=settings)) as base_url:
         before = api.snapshot()
         r = httpx.post(f"{base_url}/.well-known/cpo/simplereenroll", content=b64_der(make_csr(cn)),
                        headers={"X-SSL-Client-Cert": quote(cert.public_bytes(Encoding.PEM).decode())})
         assert r.status_code == 403 and "proxy" in r.text
         assert api.snapshot() == before
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -16,7 +16,8 @@ from ocsp.settings import OcspSettings
 from pki.model import RevocationReason
 from tests.conftest import PASSPHRASE
 from tests.helpers import csr_pem, make_csr
-from tests.ocsp.server import serve_in_thread, write_pem
+from tests.ocsp.server import write_pem
+from tests.servers import serve_in_thread
 
 TOKEN = "test-internal-token-0123456789"
 _counter = itertools.count(1)

@@ -1,22 +1,10 @@
-"""Test helpers: a real uvicorn server on a free loopback port (in a thread or a child process), PEM files."""
+"""Test helpers of the OCSP tests: PEM files and throw-away CAs (servers: ``tests.servers``)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import threading
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,67 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.helpers import name
 
-__all__ = ["free_port", "serve_in_thread", "serve_in_process", "write_pem", "self_signed_ca", "REPO"]
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
-    """Run ``app`` with uvicorn (httptools, lifespan on) in a daemon thread; yields the base URL."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                            http="httptools", loop="asyncio")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-@contextlib.contextmanager
-def serve_in_process(factory: str, env: dict[str, str]) -> Iterator[str]:
-    """``python -m uvicorn --factory <factory>`` as a child process (a separate responder process)."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning"]
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"responder process exited: {log.read().decode(errors='replace')}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(url + "/nothing", timeout=1).status_code == 404:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("responder process did not start")
-                time.sleep(0.1)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+__all__ = ["write_pem", "self_signed_ca"]
 
 
 def write_pem(path: Path, *certs: x509.Certificate) -> Path:

@@ -25,7 +25,8 @@ from pki.model import RevocationReason
 from tests.conftest import PASSPHRASE
 from tests.helpers import csr_pem, make_csr
 from tests.ocsp.conftest import World
-from tests.ocsp.server import self_signed_ca, serve_in_thread
+from tests.ocsp.server import self_signed_ca
+from tests.servers import serve_in_thread
 
 
 def request_data(issued: Any, alg: str = "sha256") -> dict[str, str]:

@@ -21,7 +21,8 @@ from cryptography.x509 import ocsp as x_ocsp
 from ocsp.app import OcspApp
 from ocsp.settings import OcspSettings
 from tests.ocsp.conftest import World
-from tests.ocsp.server import self_signed_ca, serve_in_thread
+from tests.ocsp.server import self_signed_ca
+from tests.servers import serve_in_thread
 
 MALFORMED = bytes.fromhex("30030a0101")
 UNAUTHORIZED = bytes.fromhex("30030a0106")

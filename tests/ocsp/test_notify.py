@@ -21,7 +21,7 @@ from pki.model import RevocationReason
 from tests.conftest import PASSPHRASE
 from tests.helpers import csr_pem, make_csr
 from tests.ocsp.conftest import TOKEN, World
-from tests.ocsp.server import serve_in_process, serve_in_thread
+from tests.servers import serve_in_process, serve_in_thread
 
 GOOD, REVOKED = x_ocsp.OCSPCertStatus.GOOD, x_ocsp.OCSPCertStatus.REVOKED
 

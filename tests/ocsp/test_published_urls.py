@@ -15,7 +15,8 @@ from ocsp.settings import OcspSettings
 from pki.model import RevocationReason
 from tests.conftest import PASSPHRASE
 from tests.helpers import csr_pem, make_csr
-from tests.ocsp.server import free_port, serve_in_thread, write_pem
+from tests.ocsp.server import write_pem
+from tests.servers import free_port, serve_in_thread
 
 
 def _crl_url(cert: x509.Certificate) -> str:
