@@ -83,6 +83,10 @@ def _name(cert: x509.Certificate) -> str:
 def _build(
     leaf: x509.Certificate, intermediates: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate]
 ) -> list[x509.Certificate]:
+    """leaf, sub-CAs, anchor. Duplicates and a copy of the anchor among ``intermediates`` are harmless: the
+    anchor is looked for first, and a certificate already in the path is never added again."""
+    if leaf in anchors:
+        raise PathInvalid(f"{_name(leaf)} is itself a trust anchor, not a leaf certificate", depth=0)
     path = [leaf]
     while True:
         current = path[-1]
@@ -90,7 +94,7 @@ def _build(
         if anchor is not None:
             path.append(anchor)
             return path
-        if current in anchors or (current.issuer == current.subject and len(path) > 1):
+        if current.issuer == current.subject:
             raise PathInvalid(f"{_name(current)} is self-signed but not a trusted root", depth=len(path) - 1)
         nxt = _find_issuer(current, [c for c in intermediates if c not in path])
         if nxt is None:
@@ -100,8 +104,9 @@ def _build(
                 depth=len(path) - 1,
             )
         path.append(nxt)
-        if len(path) - 2 > MAX_SUB_CAS:
-            raise PathInvalid(f"more than {MAX_SUB_CAS} sub-CAs between leaf and root ([V2G2-009])")
+        if len(path) - 1 > MAX_SUB_CAS:  # every certificate after the leaf so far is a sub-CA
+            raise PathInvalid(f"more than {MAX_SUB_CAS} sub-CAs between leaf and root ([V2G2-009])",
+                              depth=len(path) - 1)
 
 
 def _check_signature(cert: x509.Certificate, issuer: x509.Certificate, depth: int) -> None:
@@ -142,8 +147,6 @@ def _check_iso_algorithms(cert: x509.Certificate, depth: int) -> None:
         raise PathInvalid(f"{_name(cert)} does not have a secp256r1 key ([V2G2-007])", depth=depth)
     if cert.signature_algorithm_oid != SignatureAlgorithmOID.ECDSA_WITH_SHA256:
         raise PathInvalid(f"{_name(cert)} is not signed with ecdsa-with-SHA256 ([V2G2-006])", depth=depth)
-
-
 
 
 def validate_path(

@@ -101,3 +101,67 @@ def test_expired_issuer_is_unusable(pki_services) -> None:  # type: ignore[no-un
                          clock=lambda: svc.clock() + timedelta(days=3 * 365))
     with pytest.raises(IssuerUnusable, match="'mo-sub2' expired"):
         _issue(late, "contract", "DE83DUIEN83QGZD")
+
+
+# -- path building edge cases on a hand-made foreign PKI (no pathLenConstraint anywhere) ----------------------
+
+def _foreign_chain(sub_cas: int):  # type: ignore[no-untyped-def]
+    """root, sub-CAs (top down), leaf: P-256, ecdsa-with-SHA256, AKI/SKI, no pathLenConstraint."""
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def cert(cn: str, key, issuer_cn: str, issuer_key, ca: bool) -> x509.Certificate:  # type: ignore[no-untyped-def]
+        b = (x509.CertificateBuilder()
+             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_cn)]))
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=30))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+             .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=False, key_encipherment=False,
+                                          data_encipherment=False, key_agreement=False, key_cert_sign=ca,
+                                          crl_sign=ca, encipher_only=False, decipher_only=False), critical=True)
+             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                            critical=False))
+        return b.sign(issuer_key, hashes.SHA256())
+
+    root_key = make_key()
+    root = cert("Root", root_key, "Root", root_key, True)
+    subs, issuer_cn, issuer_key = [], "Root", root_key
+    for i in range(sub_cas):
+        key = make_key()
+        subs.append(cert(f"Sub {i + 1}", key, issuer_cn, issuer_key, True))
+        issuer_cn, issuer_key = f"Sub {i + 1}", key
+    leaf = cert("Leaf", make_key(), issuer_cn, issuer_key, False)
+    return root, subs, leaf, now
+
+
+def test_two_sub_cas_pass_three_are_refused() -> None:
+    root, subs, leaf, now = _foreign_chain(2)
+    assert len(validate_path(leaf, subs[::-1], [root], at=now).certificates) == 4
+    root, subs, leaf, now = _foreign_chain(3)
+    with pytest.raises(PathInvalid, match=r"more than 2 sub-CAs .*\[V2G2-009\]"):
+        validate_path(leaf, subs[::-1], [root], at=now)
+
+
+def test_root_and_duplicates_among_intermediates_are_harmless() -> None:
+    root, subs, leaf, now = _foreign_chain(2)
+    path = validate_path(leaf, [root, *subs, *subs, leaf], [root], at=now)
+    assert path.certificates == (leaf, subs[1], subs[0], root)
+
+
+def test_self_signed_certificates_that_are_not_trusted() -> None:
+    root, subs, leaf, now = _foreign_chain(1)
+    other_root, _, _, _ = _foreign_chain(0)
+    with pytest.raises(PathInvalid, match="'?CN=Root'? is self-signed but not a trusted root") as info:
+        validate_path(leaf, [*subs, root], [other_root], at=now)
+    assert info.value.depth == 2
+    with pytest.raises(PathInvalid, match="is self-signed but not a trusted root") as info:
+        validate_path(root, [], [other_root], at=now)
+    assert info.value.depth == 0
+    with pytest.raises(PathInvalid, match="is itself a trust anchor, not a leaf"):
+        validate_path(root, [], [root], at=now)
