@@ -6,11 +6,9 @@ first, no root; ContractSignatureEncryptedPrivateKey (id2) = IV || CT; DHpublick
 CPS leaf signs the four elements with Id; the header carries the request's SessionID (the response goes to
 the EV verbatim, reference iso15118.md §2.5).
 
-Before answering, ``self_check`` decodes our own bytes and checks what the EV will check ([V2G2-823]):
-the signature verifies with the CPS leaf over the four references, the SessionID and eMAID are right, and the
-encrypted key decrypts to the contract certificate's key. We hold the ephemeral key ``e`` and the
-recipient's public key ``Q``; ECDH is symmetric (ECDH(e, Q) = ECDH(q, E)), so decrypting with ``e`` as
-"recipient" and ``Q`` as "DH public key" runs the EV's exact computation.
+Before answering, ``self_check`` checks what the EV will check ([V2G2-818..823]) that is not already true by
+construction: our bytes decode to the message that was signed, the signature verifies with the CPS leaf
+certificate's key, and the encrypted key decrypts to the contract certificate's key.
 
 Negative response: the schema makes every element mandatory, so a FAILED_* response carries 1-byte
 placeholders (as Hubject's CCP does) and no Signature; the EV stops at the ResponseCode.
@@ -43,13 +41,12 @@ from iso15118.messages import (
     ResponseCode,
     V2GMessage,
 )
-from iso15118.xmldsig import XmlDsigError, elements_by_id, message_parts, verify_raw
-from iso15118.xmldsig.signature import sign, signed_info_bytes, verify_message
+from iso15118.xmldsig import XmlDsigError, verify_raw
+from iso15118.xmldsig.signature import sign, signed_info_bytes
 from iso15118.xmldsig.signed_info import b64decode_strict
 
-__all__ = ["ContractMaterial", "build_response", "negative_response", "PLACEHOLDER_EMAID", "SIGNED_ELEMENTS"]
+__all__ = ["ContractMaterial", "build_response", "self_check", "negative_response", "PLACEHOLDER_EMAID"]
 
-SIGNED_ELEMENTS = ("ContractSignatureCertChain", "ContractSignatureEncryptedPrivateKey", "DHpublickey", "eMAID")
 PLACEHOLDER_EMAID = "00000000000000"  # eMAIDType minLength 14, for FAILED_* responses without a contract
 _PLACEHOLDER = b"\x00"
 _IDS = ("id1", "id2", "id3", "id4")  # the convention of SwitchEV, RISE-V2G and EVerest peers
@@ -74,9 +71,9 @@ def _body(action: Action, **fields: object) -> CertificateInstallationRes | Cert
     return cls(**fields)  # type: ignore[arg-type]
 
 
-def _encode(codec: ExiCodec, message: V2GMessage) -> bytes:
+def _encode(codec: ExiCodec, tree: Mapping[str, Any]) -> bytes:
     try:
-        return codec.encode(message.to_tree(), Grammar.ISO2)
+        return codec.encode(tree, Grammar.ISO2)
     except ExiError as exc:  # e.g. a certificate over 800 bytes from a misconfigured CA
         raise SelfCheckFailed(f"the response cannot be EXI-encoded: {exc}", reason="encode_failed") from None
 
@@ -108,66 +105,60 @@ def build_response(
         signature = sign(body.signed_elements(), identity.key, codec=codec)
     except (XmlDsigError, MessageError) as exc:
         raise SelfCheckFailed(f"signing the response failed: {exc}", reason="sign_failed") from None
-    exi = _encode(codec, V2GMessage(header=MessageHeader(session_id=session_id, signature=signature), body=body))
-    self_check(exi, session_id, identity, contract, recipient, ephemeral, codec,
-               signed=body.signed_elements(), signature=signature)
+    message = V2GMessage(header=MessageHeader(session_id=session_id, signature=signature), body=body)
+    tree = message.to_tree()
+    exi = _encode(codec, tree)
+    self_check(exi, tree, message, identity, contract, recipient, ephemeral, codec)
     return exi
 
 
 def self_check(
     exi: bytes,
-    session_id: bytes,
+    tree: Mapping[str, Any],
+    message: V2GMessage,
     identity: SigningIdentity,
     contract: ContractMaterial,
     recipient: ec.EllipticCurvePublicKey,
     ephemeral: ec.EllipticCurvePrivateKey,
     codec: ExiCodec,
-    *,
-    signed: Mapping[str, Mapping[str, Any]] | None = None,
-    signature: Mapping[str, Any] | None = None,
 ) -> None:
-    """Check ``exi`` as the EV will. With ``signed``/``signature`` (what ``sign`` was given and returned) the
-    decoded elements and SignedInfo are compared to those trees, whose digests ``sign`` computed, and only the
-    SignatureValue is verified again (the codec is deterministic: equal trees encode to equal bytes);
-    without them every digest is recomputed from the decoded message."""
+    """Check what the EV will check ([V2G2-818..823]) that is not already true by construction. ``tree`` is
+    ``message.to_tree()``, what was encoded into ``exi``.
+
+    1. ``exi`` decodes to exactly ``tree``, the message whose four elements ``sign`` digested: the codec is
+       deterministic, so the EV computes the same digests, and SessionID, eMAID and chains arrive unchanged;
+    2. the SignatureValue verifies over the SignedInfo with the CPS leaf *certificate's* key (a signer whose
+       key is not its certificate's is caught here);
+    3. the encrypted key decrypts, by the EV's computation under the DHpublickey sent, to the key of the
+       contract certificate sent.
+    """
     key = identity.certificate.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise SelfCheckFailed("the CPS leaf has no EC key")
     try:
-        tree = codec.decode(exi, Grammar.ISO2)
-        message = V2GMessage.from_tree(tree)
-        if signed is None or signature is None:
-            verify_message(tree, key, required=SIGNED_ELEMENTS, codec=codec)
-        else:
-            decoded_signature, decoded_body = message_parts(tree)
-            if decoded_signature != signature:
-                raise SelfCheckFailed("the Signature does not decode to what was signed")
-            found = elements_by_id(decoded_body)
-            if {i: found.get(i) for i in signed} != signed or {next(iter(e)) for e in signed.values()} != set(
-                    SIGNED_ELEMENTS):
-                raise SelfCheckFailed("the signed elements do not decode to what was signed")
-            raw = b64decode_strict(signature["SignatureValue"]["value"], "SignatureValue")
-            verify_raw(signed_info_bytes(signature["SignedInfo"], codec=codec), raw, key)
-    except (ExiError, MessageError, XmlDsigError) as exc:
+        if codec.decode(exi, Grammar.ISO2) != tree:
+            raise SelfCheckFailed("the response does not decode to the message that was signed")
+        signature = message.header.signature
+        if signature is None:
+            raise SelfCheckFailed("the response carries no Signature")
+        raw = b64decode_strict(signature["SignatureValue"]["value"], "SignatureValue")
+        verify_raw(signed_info_bytes(signature["SignedInfo"], codec=codec), raw, key)
+    except (ExiError, XmlDsigError) as exc:
         raise SelfCheckFailed(f"our response does not decode and verify: {exc}") from None
     body = message.body
-    if not isinstance(body, CertificateInstallationRes | CertificateUpdateRes):
-        raise SelfCheckFailed("our response decodes to another message")
-    if message.header.session_id != session_id:
-        raise SelfCheckFailed("SessionID of the response differs from the request's")
-    issued_der = _der(contract.certificate)
-    if body.emaid.value != contract.emaid or body.contract_signature_cert_chain.certificate != issued_der:
-        raise SelfCheckFailed("eMAID or contract certificate in the response differ from the issued ones")
+    assert isinstance(body, CertificateInstallationRes | CertificateUpdateRes)
+    e_public = ephemeral.public_key().public_bytes(serialization.Encoding.X962,
+                                                   serialization.PublicFormat.UncompressedPoint)
+    if body.dh_public_key.value != e_public:
+        raise SelfCheckFailed("DHpublickey is not the ephemeral key used for the encryption")
+    # ECDH is symmetric (ECDH(e, Q) = ECDH(q, E)): decrypting with e as "recipient" and Q as "DH public key"
+    # runs the EV's exact computation.
     q = recipient.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     try:
         decrypt_private_key(body.contract_signature_encrypted_private_key.value, q, ephemeral,
                             expected_public=contract.certificate.public_key())  # type: ignore[arg-type]
     except KeyWrapError as exc:
         raise SelfCheckFailed(f"the encrypted contract key does not decrypt to the certificate's key: {exc}") from None
-    e_public = ephemeral.public_key().public_bytes(serialization.Encoding.X962,
-                                                   serialization.PublicFormat.UncompressedPoint)
-    if body.dh_public_key.value != e_public:
-        raise SelfCheckFailed("DHpublickey is not the ephemeral key used for the encryption")
 
 
 def negative_response(
@@ -183,4 +174,4 @@ def negative_response(
         dh_public_key=DiffieHellmanPublickey(id=_IDS[2], value=_PLACEHOLDER),
         emaid=EMAID(id=_IDS[3], value=emaid if emaid and 14 <= len(emaid) <= 15 else PLACEHOLDER_EMAID),
     )
-    return _encode(codec, V2GMessage(header=MessageHeader(session_id=session_id), body=body))
+    return _encode(codec, V2GMessage(header=MessageHeader(session_id=session_id), body=body).to_tree())
