@@ -7,9 +7,10 @@ CSMS side (roles csms, operator):
   the EXI response for the EV (also for FAILED_* ResponseCodes, which the EV should hear; statusInfo says
   why), ``Failed`` with ``exiResponse: ""`` and statusInfo when the request is unusable (OCPP 2.0.1 Part 2:
   "Processing of the message was not successful, no exiResponse included"; MaEVe and CitrineOS also send
-  ""). ``exiRequest`` is checked against the OCA limit of 5600 characters, ``exiResponse`` against
-  ``max_exi_response`` (default 7500: mobilityhouse/ocpp #364 and Hubject's EVSE requirement; a strict
-  5600-character station must announce a larger ``OCPPCommCtrlr.FieldLength``).
+  ""). ``exiRequest`` is checked against the OCA limit of 5600 characters, ``exiResponse`` against 5600 too
+  (OCA schema; pnc-facts §4) unless the CSMS passes ``?exiResponseMaxLength=N``, the larger
+  ``OCPPCommCtrlr.FieldLength["Get15118EVCertificateResponse.exiResponse"]`` its station announced (EVerest:
+  17000). A response over the limit is never truncated: ``Failed``, and the contract certificate is revoked.
 * ``POST /v1/ccp/signedContractData`` (+ the legacy ``/HubjectWS/webresources/...`` path), Hubject OPCP
   ``getSignedContractData``: ``{certificateInstallationReq, xsdMsgDefNamespace, metadata?}`` -> 200
   ``{"CCPResponse": {"emaidContent": [{"messageDef": {certificateInstallationRes, emaid, metaData}}]},
@@ -53,7 +54,9 @@ __all__ = ["router", "provisioning", "MAX_EXI_RESPONSE", "ISO15118_2_NAMESPACE",
 router = APIRouter(tags=["contract provisioning"])
 
 ISO15118_2_NAMESPACE = "urn:iso:15118:2:2013:MsgDef"
-MAX_EXI_RESPONSE = 7500  # Get15118EVCertificateResponse.exiResponse (ocpp wheel / OCA TWG; OCA schema: 5600)
+# Get15118EVCertificateResponse.exiResponse maxLength of the OCA JSON schema (the ocpp wheel's 7500 is its own
+# change, mobilityhouse/ocpp #364); a station announces more through OCPPCommCtrlr.FieldLength.
+MAX_EXI_RESPONSE = 5600
 _CPO = require_role(Role.CSMS, Role.OPERATOR)
 _MO = require_role(Role.MO, Role.OPERATOR)
 _LOCK = threading.Lock()
@@ -112,6 +115,7 @@ def get_15118_ev_certificate(
     body: Get15118EVCertificateRequest,
     ctx: Annotated[ApiContext, Depends(get_context)],
     requester: Annotated[Requester, Depends(_CPO)],
+    max_exi_response: Annotated[int, Query(alias="exiResponseMaxLength", ge=1)] = MAX_EXI_RESPONSE,
 ) -> dict[str, Any]:
     if not _schema_is_iso2(body.iso15118SchemaVersion):
         return _failed("unsupported_schema", f"iso15118SchemaVersion {body.iso15118SchemaVersion!r}: only ISO "
@@ -122,10 +126,10 @@ def get_15118_ev_certificate(
     except UnusableRequest as exc:
         return _failed(exc.reason, exc.message)
     encoded = base64.b64encode(result.exi).decode("ascii")
-    if len(encoded) > MAX_EXI_RESPONSE:
+    if len(encoded) > max_exi_response:
         _revoke_undelivered(prov, result, requester)
         return _failed("response_too_long", f"exiResponse would have {len(encoded)} characters, more than "
-                       f"{MAX_EXI_RESPONSE}")
+                       f"{max_exi_response}")
     reply: dict[str, Any] = {"status": "Accepted", "exiResponse": encoded}
     if not result.ok:
         reply["statusInfo"] = {"reasonCode": _reason_code(result), "additionalInfo": result.message[:512]}

@@ -102,6 +102,26 @@ def test_ocpp_refusal_reaches_the_ev_with_status_info(warm: ApiServer) -> None:
     assert api.snapshot() == before
 
 
+def test_ocpp_exi_response_limit(warm: ApiServer) -> None:
+    """exiResponse <= 5600 characters (OCA schema) unless the station announced more (FieldLength); a response
+    over the limit is not sent and its contract certificate does not stay valid."""
+    api = warm
+    store = api.services.store
+    vehicle, _ = _vehicle_with_contract(api)
+    request = {"iso15118SchemaVersion": NS, "action": "Install", "exiRequest": _request(api, vehicle, os.urandom(8))}
+    revoked = len(store.list_certificates(profile="contract", revoked=True))
+    r = api.http.post(OCPP, params={"exiResponseMaxLength": 1000}, json=request, headers=api.auth("csms-ice"))
+    assert r.status_code == 200 and r.json()["status"] == "Failed" and r.json()["exiResponse"] == ""
+    assert r.json()["statusInfo"]["reasonCode"] == "ExiResponseTooLong"
+    (newest, *_) = store.list_certificates(profile="contract", revoked=True)
+    assert len(store.list_certificates(profile="contract", revoked=True)) == revoked + 1
+    assert newest.revocation_reason.value == "superseded"
+    r = api.http.post(OCPP, json=request, headers=api.auth("csms-ice"))
+    assert r.json()["status"] == "Accepted" and len(r.json()["exiResponse"]) <= 5600
+    r = api.http.post(OCPP, params={"exiResponseMaxLength": 0}, json=request, headers=api.auth("csms-ice"))
+    assert r.status_code == 400
+
+
 def _session_setup() -> str:
     tree = {"V2G_Message": {"Header": {"SessionID": "0102030405060708"},
                             "Body": {"SessionSetupReq": {"EVCCID": "0A0B0C0D0E0F"}}}}
