@@ -152,8 +152,13 @@ def _envelope(result: Answer, body: SignedContractDataRequest) -> dict[str, Any]
             "xsdMsgDefNamespace": body.xsdMsgDefNamespace or ISO15118_2_NAMESPACE}
 
 
-def _signed_contract_data(
-    body: SignedContractDataRequest, ctx: ApiContext, requester: Requester, always_exi: str | None
+@router.post("/v1/ccp/signedContractData", summary="OPCP getSignedContractData (Install or Update EXI)")
+@router.post("/HubjectWS/webresources/v1/ccp/signedContractData", include_in_schema=False)
+def signed_contract_data(
+    body: SignedContractDataRequest,
+    ctx: Annotated[ApiContext, Depends(get_context)],
+    requester: Annotated[Requester, Depends(_CPO)],
+    always_return_exi: Annotated[str | None, Header(alias="alwaysReturnEXI")] = None,
 ) -> Any:
     if not _schema_is_iso2(body.xsdMsgDefNamespace):
         raise ApiError(400, f"xsdMsgDefNamespace {body.xsdMsgDefNamespace!r}: only ISO 15118-2 is served")
@@ -164,30 +169,10 @@ def _signed_contract_data(
         raise ApiError(400, f"EXI format is invalid! {exc.message}", code=exc.reason) from None
     if result.ok:
         return _envelope(result, body)
-    if (always_exi or "").strip().lower() == "true":
+    if (always_return_exi or "").strip().lower() == "true":
         return JSONResponse(_envelope(result, body), status_code=404)
     raise ApiError(404, f"Contract or Vehicle not found. {result.response_code.value}: {result.message}",
                    code=result.response_code.value)
-
-
-@router.post("/v1/ccp/signedContractData", summary="OPCP getSignedContractData (Install or Update EXI)")
-def signed_contract_data(
-    body: SignedContractDataRequest,
-    ctx: Annotated[ApiContext, Depends(get_context)],
-    requester: Annotated[Requester, Depends(_CPO)],
-    always_return_exi: Annotated[str | None, Header(alias="alwaysReturnEXI")] = None,
-) -> Any:
-    return _signed_contract_data(body, ctx, requester, always_return_exi)
-
-
-@router.post("/HubjectWS/webresources/v1/ccp/signedContractData", include_in_schema=False)
-def signed_contract_data_legacy(
-    body: SignedContractDataRequest,
-    ctx: Annotated[ApiContext, Depends(get_context)],
-    requester: Annotated[Requester, Depends(_CPO)],
-    always_return_exi: Annotated[str | None, Header(alias="alwaysReturnEXI")] = None,
-) -> Any:
-    return _signed_contract_data(body, ctx, requester, always_return_exi)
 
 
 # -- MO contract management ----------------------------------------------------------------------------------
