@@ -3,7 +3,7 @@ one audit row per transaction thousands of times a second).
 
 The tables are compiled to SQL once per dialect (``ca_store.sql``); values are converted by
 ``ca_store.codec``. The schema itself is created and evolved only by the Alembic migrations in
-``ca_store/migrations``; these definitions must match them (``tests/ca_store/test_migrations.py`` checks).
+``ca_store/migrations``; these definitions must match them (``tests/ca_store/test_connectivity.py`` checks).
 
 References between tables are foreign keys checked at commit (DEFERRABLE INITIALLY DEFERRED): a root CA's
 certificate names the root as its issuer before the root's CA row exists in the same transaction.

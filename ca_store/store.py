@@ -27,8 +27,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import PoolProxiedConnection
@@ -248,6 +246,9 @@ class SqlStore:
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision, atomically (idempotent)."""
+        from alembic import command  # imported here: every other command would pay ~0.3 s for it at start-up
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", "ca_store:migrations")
         with translate_errors(self.target, "migration"):

@@ -117,3 +117,15 @@ def test_sqlite_file_settings(tmp_path: Path) -> None:
                    for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
     assert pragmas == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "busy_timeout": 30000}
     store.close()
+
+
+def test_opening_and_reading_a_store_does_not_import_alembic(tmp_path: Path) -> None:
+    """Alembic is loaded by ``migrate`` only: `pnc ca list` and the API's start-up do not pay for it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from ca_store import open_store, sqlite_url; from ca_store.services import open_services; "
+            f"s = open_store(sqlite_url(__import__('pathlib').Path({str(tmp_path / 'd')!r}))); s.is_initialized(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "[]"

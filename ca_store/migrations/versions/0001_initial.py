@@ -17,7 +17,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# Frozen copies of the column types in ca_store.types (a migration never changes with later code).
+# Frozen copies of the column types in ca_store.schema (a migration never changes with later code).
 _TS = sa.DateTime(timezone=True).with_variant(sa.String(32), "sqlite")  # aware UTC / ISO 8601 text
 _SERIAL = sa.String(40)  # 40-digit zero-padded hex
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
