@@ -35,29 +35,6 @@ __all__ = [
 ]
 
 
-_RESPONSE_SIGNED_FIELDS = (
-    "contract_signature_cert_chain",
-    "contract_signature_encrypted_private_key",
-    "dh_public_key",
-    "emaid",
-)
-
-
-def _response_signed_elements(res: CertificateInstallationRes | CertificateUpdateRes) -> dict[str, dict[str, Any]]:
-    # [V2G2-771]/pnc-facts §2: the CPS leaf signs these four elements, each referenced by its Id.
-    signed: dict[str, dict[str, Any]] = {}
-    for attr in _RESPONSE_SIGNED_FIELDS:
-        element = res.element(attr)
-        ((name, content),) = element.items()
-        element_id = content.get("Id")
-        if not isinstance(element_id, str):
-            raise MessageError(f"{res.ELEMENT}/{name}/Id", "missing; a signed element needs an Id")
-        if element_id in signed:
-            raise MessageError(f"{res.ELEMENT}/{name}/Id", f"{element_id!r} is used twice")
-        signed[element_id] = element
-    return signed
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SessionSetupReq(TreeModel):
     ELEMENT: ClassVar[str] = "SessionSetupReq"
@@ -123,11 +100,20 @@ class CertificateInstallationReq(TreeModel):
         return {self.id: self.to_tree()}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CertificateInstallationRes(TreeModel):
-    """Signed by the CPS leaf over ContractSignatureCertChain, the encrypted key, DHpublickey and eMAID."""
+# [V2G2-771]/pnc-facts §2: the CPS leaf signs these four elements of a response, each referenced by its Id.
+_RESPONSE_SIGNED_FIELDS = (
+    "contract_signature_cert_chain",
+    "contract_signature_encrypted_private_key",
+    "dh_public_key",
+    "emaid",
+)
 
-    ELEMENT: ClassVar[str] = "CertificateInstallationRes"
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _CertificateResponse(TreeModel):
+    """The content CertificateInstallationRes and CertificateUpdateRes share, in schema order. Signed by the CPS
+    leaf over ContractSignatureCertChain, the encrypted key, DHpublickey and eMAID."""
+
     response_code: ResponseCode = xsd("ResponseCode")
     sa_provisioning_certificate_chain: CertificateChain = xsd("SAProvisioningCertificateChain")
     contract_signature_cert_chain: CertificateChain = xsd("ContractSignatureCertChain")
@@ -139,7 +125,22 @@ class CertificateInstallationRes(TreeModel):
 
     def signed_elements(self) -> dict[str, dict[str, Any]]:
         """The four ``{Id: fragment tree}`` the CPS leaf signs, in schema order (chain, key, DH, eMAID)."""
-        return _response_signed_elements(self)
+        signed: dict[str, dict[str, Any]] = {}
+        for attr in _RESPONSE_SIGNED_FIELDS:
+            element = self.element(attr)
+            ((name, content),) = element.items()
+            element_id = content.get("Id")
+            if not isinstance(element_id, str):
+                raise MessageError(f"{self.ELEMENT}/{name}/Id", "missing; a signed element needs an Id")
+            if element_id in signed:
+                raise MessageError(f"{self.ELEMENT}/{name}/Id", f"{element_id!r} is used twice")
+            signed[element_id] = element
+        return signed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CertificateInstallationRes(_CertificateResponse):
+    ELEMENT: ClassVar[str] = "CertificateInstallationRes"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,21 +159,9 @@ class CertificateUpdateReq(TreeModel):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CertificateUpdateRes(TreeModel):
+class CertificateUpdateRes(_CertificateResponse):
     ELEMENT: ClassVar[str] = "CertificateUpdateRes"
-    response_code: ResponseCode = xsd("ResponseCode")
-    sa_provisioning_certificate_chain: CertificateChain = xsd("SAProvisioningCertificateChain")
-    contract_signature_cert_chain: CertificateChain = xsd("ContractSignatureCertChain")
-    contract_signature_encrypted_private_key: ContractSignatureEncryptedPrivateKey = xsd(
-        "ContractSignatureEncryptedPrivateKey"
-    )
-    dh_public_key: DiffieHellmanPublickey = xsd("DHpublickey")
-    emaid: EMAID = xsd("eMAID")
-    retry_counter: int | None = xsd("RetryCounter", default=None)  # xs:short
-
-    def signed_elements(self) -> dict[str, dict[str, Any]]:
-        """The four ``{Id: fragment tree}`` the CPS leaf signs, in schema order (chain, key, DH, eMAID)."""
-        return _response_signed_elements(self)
+    retry_counter: int | None = xsd("RetryCounter", default=None)  # xs:short, after eMAID
 
 
 BodyMessage = (
