@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
 
 
 def _is_ocsp_path(path: str) -> bool:
-    return path == "/ocsp" or path.startswith(("/ocsp/", "/crl/", "/internal/ocsp"))
+    return path == "/ocsp" or path.startswith(("/ocsp/", "/crl/"))
 
 
 def combined_app(api_app: Any, ocsp_app: Any) -> Any:
@@ -37,7 +37,7 @@ def combined_app(api_app: Any, ocsp_app: Any) -> Any:
 
     async def app(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan_both(api_app, ocsp_app, receive, send)
+            await _lifespan_both([api_app, ocsp_app], scope, receive, send)
             return
         target = ocsp_app if _is_ocsp_path(scope.get("path", "")) else api_app
         await target(scope, receive, send)
@@ -45,37 +45,45 @@ def combined_app(api_app: Any, ocsp_app: Any) -> Any:
     return app
 
 
-async def _lifespan_both(first: Any, second: Any, receive: Any, send: Any) -> None:
-    """Run both apps' lifespans: start both on startup, stop both on shutdown."""
-    import asyncio
+class _Lifespan:
+    """One app's lifespan protocol, run as a task that is fed the server's messages one at a time."""
 
-    queues: list[asyncio.Queue[dict[str, Any]]] = [asyncio.Queue(), asyncio.Queue()]
-    replies: list[asyncio.Queue[dict[str, Any]]] = [asyncio.Queue(), asyncio.Queue()]
+    def __init__(self, app: Any, scope: Scope) -> None:
+        import asyncio
 
-    def runner(index: int, app: Any) -> Any:
-        async def _recv() -> dict[str, Any]:
-            return await queues[index].get()
+        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.task = asyncio.create_task(app(scope, self._inbox.get, self._outbox.put))
 
-        async def _send(message: dict[str, Any]) -> None:
-            await replies[index].put(message)
+    async def exchange(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Pass ``message`` on and return the app's answer; an app that ends without answering (it raised)
+        counts as failed instead of leaving the server waiting forever."""
+        import asyncio
 
-        return asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, _recv, _send))
+        await self._inbox.put(message)
+        reply = asyncio.ensure_future(self._outbox.get())
+        await asyncio.wait({reply, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        if reply.done():
+            return reply.result()
+        reply.cancel()
+        error = None if self.task.cancelled() else self.task.exception()
+        return {"type": message["type"] + ".failed", "message": f"lifespan ended without answering: {error!r}"}
 
-    tasks = [runner(0, first), runner(1, second)]
+
+async def _lifespan_both(apps: list[Any], scope: Scope, receive: Any, send: Any) -> None:
+    """Run every app's lifespan: each event goes to all of them, and is complete only when all completed."""
+    runs = [_Lifespan(app, scope) for app in apps]
     while True:
         message = await receive()
-        for q in queues:
-            await q.put(message)
-        kind = message["type"].split(".")[-1]  # startup | shutdown
-        results = [await r.get() for r in replies]
+        results = [await run.exchange(message) for run in runs]
         failed = [r for r in results if r["type"].endswith(".failed")]
         if failed:
-            await send({"type": f"lifespan.{kind}.failed", "message": failed[0].get("message", "")})
-            return
-        await send({"type": f"lifespan.{kind}.complete"})
-        if kind == "shutdown":
-            for task in tasks:
-                task.cancel()
+            await send({"type": message["type"] + ".failed", "message": failed[0].get("message", "")})
+        else:
+            await send({"type": message["type"] + ".complete"})
+        if failed or message["type"] == "lifespan.shutdown":
+            for run in runs:
+                run.task.cancel()
             return
 
 

@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -173,3 +174,42 @@ def test_pnc_serve_api_and_ocsp_as_two_processes(store: Store, tmp_path: Path) -
         assert f"{tmp_path / 'leaf.pem'}: revoked" in out and "keyCompromise" in out
         assert_clean_exit(ocsp)
         assert_clean_exit(api)
+
+
+def test_the_dispatcher_fans_lifespan_out_and_reports_an_app_that_dies() -> None:
+    import asyncio
+
+    from pki.cli.serve_cmd import combined_app
+
+    seen: list[str] = []
+
+    async def good(scope: dict[str, object], receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            seen.append(message["type"])
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+
+    async def broken(scope: dict[str, object], receive: Any, send: Any) -> None:
+        await receive()
+        raise RuntimeError("no database")
+
+    async def run(second: Any, events: list[str]) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+        inbox = [{"type": e} for e in events]
+
+        async def receive() -> dict[str, Any]:
+            return inbox.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await asyncio.wait_for(combined_app(good, second)({"type": "lifespan"}, receive, send), 5)
+        return sent
+
+    both = asyncio.run(run(good, ["lifespan.startup", "lifespan.shutdown"]))
+    assert [m["type"] for m in both] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert seen == ["lifespan.startup"] * 2 + ["lifespan.shutdown"] * 2
+    failed = asyncio.run(run(broken, ["lifespan.startup"]))
+    assert failed[0]["type"] == "lifespan.startup.failed" and "no database" in failed[0]["message"]
