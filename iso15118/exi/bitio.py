@@ -123,10 +123,10 @@ class BitReader:
         return self.read(8 * nbytes, what).to_bytes(nbytes, "big")
 
 
-def _check_len(n: int, dt: tuple[Any, ...], unit: str) -> None:
+def _check_len(n: int, dt: tuple[Any, ...], unit: str, check_min: bool) -> None:
     if dt[2] is not None and n > dt[2]:
         raise ValueError_(f"longer than maxLength {dt[2]} ({n} {unit})")
-    if dt[1] is not None and n < dt[1]:
+    if check_min and dt[1] is not None and n < dt[1]:
         raise ValueError_(f"shorter than minLength {dt[1]} ({n} {unit})")
 
 
@@ -135,19 +135,13 @@ def encode_value(w: BitWriter, dt: tuple[Any, ...], value: Any, check_min: bool 
     if kind == STRING:
         if type(value) is not str:
             raise ValueError_(f"expected a string, got {type(value).__name__}")
-        n = len(value)
-        if dt[2] is not None and n > dt[2]:
-            raise ValueError_(f"longer than maxLength {dt[2]} ({n} characters)")
-        if check_min and dt[1] is not None and n < dt[1]:
-            raise ValueError_(f"shorter than minLength {dt[1]} ({n} characters)")
-        w.write_uint(n + 2)
+        _check_len(len(value), dt, "characters", check_min)
+        if _BAD_CHAR.search(value):
+            raise ValueError_("contains a character not allowed in XML")
+        w.write_uint(len(value) + 2)
         if value.isascii():
-            if _BAD_CHAR.search(value):
-                raise ValueError_("contains a character not allowed in XML")
             w.write_bytes(value.encode("ascii"))
         else:
-            if _BAD_CHAR.search(value):
-                raise ValueError_("contains a character not allowed in XML")
             for ch in value:
                 w.write_uint(ord(ch))
     elif kind == NBIT or kind == UINT or kind == INT:
@@ -178,12 +172,8 @@ def encode_value(w: BitWriter, dt: tuple[Any, ...], value: Any, check_min: bool 
         w.write(1, 1 if value else 0)
     else:
         raw = _binary(kind, value)
-        n = len(raw)
-        if dt[2] is not None and n > dt[2]:
-            raise ValueError_(f"longer than maxLength {dt[2]} ({n} octets)")
-        if check_min and dt[1] is not None and n < dt[1]:
-            raise ValueError_(f"shorter than minLength {dt[1]} ({n} octets)")
-        w.write_uint(n)
+        _check_len(len(raw), dt, "octets", check_min)
+        w.write_uint(len(raw))
         w.write_bytes(raw)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from iso15118.exi.bitio import BASE64, HEX, STRING, BitReader, BitWriter, ValueError_, decode_value, encode_value
+from iso15118.exi.datatypes import UNTYPED_STRING
 from iso15118.exi.errors import ExiDecodeError, ExiEncodeError
 from iso15118.exi.grammar import AT, CH, CH_MIXED, EE, RELAXED, SE, SIMPLE, Tables
 
@@ -59,10 +60,7 @@ class _Encoder:
                 w.write(_EE2_WIDTH, 0)
                 return
             w.write(1, 0)  # CH: the only first-level production of a simple type's start state
-            try:
-                encode_value(w, grammar[1], value, self.check_min)
-            except ValueError_ as exc:
-                raise _PathError(str(exc)) from None
+            self.value(grammar[1], value, None)
             w.write(1, 0)  # EE
             return
         if kind == RELAXED:
@@ -116,10 +114,7 @@ class _Encoder:
                     done += 1
                     used.append(key)
                     w.write(width, code)
-                    try:
-                        encode_value(w, arg, value[key], self.check_min)
-                    except ValueError_ as exc:
-                        raise _PathError(str(exc)).with_part(key) from None
+                    self.value(arg, value[key], key)
                 elif pkind == EE:
                     if done != total and self._leftovers(value, counters, used):
                         continue
@@ -139,10 +134,7 @@ class _Encoder:
                         w.write(_EE2_WIDTH, 0)
                         return
                     w.write(width, code)
-                    try:
-                        encode_value(w, arg, value[key], self.check_min)
-                    except ValueError_ as exc:
-                        raise _PathError(str(exc)).with_part(key) from None
+                    self.value(arg, value[key], key)
                 elif pkind == CH_MIXED:
                     if key not in value or key in used:
                         continue
@@ -151,16 +143,21 @@ class _Encoder:
                     if value[key] == "":
                         continue
                     w.write(width, code)
-                    try:
-                        encode_value(w, arg, value[key], self.check_min)
-                    except ValueError_ as exc:
-                        raise _PathError(str(exc)).with_part(key) from None
+                    self.value(arg, value[key], key)
                 else:
                     continue  # SE(*): wildcard content has no JSON form
                 width, prods = states[target]
                 break
             else:
                 raise self._explain(grammar, prods, value, counters, used)
+
+    def value(self, dt: tuple[Any, ...], value: Any, key: str | None) -> None:
+        """Encode one typed value; a value that does not fit names its attribute/content ``key``."""
+        try:
+            encode_value(self.w, dt, value, self.check_min)
+        except ValueError_ as exc:
+            error = _PathError(str(exc))
+            raise (error.with_part(key) if key is not None else error) from None
 
     @staticmethod
     def _leftovers(value: dict[str, Any], counters: dict[str, int] | None, used: list[str]) -> list[str]:
@@ -217,19 +214,13 @@ class _Encoder:
         for key in sorted((k for k in value if k in attr_map), key=attr_map.__getitem__):
             index = attr_map[key]
             w.write(width0, index)
-            try:
-                encode_value(w, t.relaxed_attrs[index][1], value[key], self.check_min)
-            except ValueError_ as exc:
-                raise _PathError(str(exc)).with_part(key) from None
+            self.value(t.relaxed_attrs[index][1], value[key], key)
         others = [k for k in value if k not in attr_map and k != "value"]
         if others:
             raise _PathError(f"unsupported content {others} in a relaxed fragment element")
         if value.get("value", "") != "":  # empty content has no CH event (see _EMPTY_KINDS)
             w.write(width0, n_attr + n_elem + 3)  # CH [untyped value]
-            try:
-                encode_value(w, (0, None, None), value["value"])
-            except ValueError_ as exc:
-                raise _PathError(str(exc)).with_part("value") from None
+            self.value(UNTYPED_STRING, value["value"], "value")
             w.write(width1, n_elem + 1)  # EE in ElementFragment_1
         else:
             w.write(width0, n_attr + n_elem + 2)  # EE in ElementFragment_0
@@ -360,7 +351,7 @@ class _Decoder:
             elif code == n_elem + 2:
                 if "value" in out:
                     raise ExiDecodeError(start, "EE", "more than one character chunk")
-                out["value"] = decode_value(r, (0, None, None))
+                out["value"] = decode_value(r, UNTYPED_STRING)
             else:
                 raise ExiDecodeError(start, "a declared element, EE or CH", f"event code {code}")
             width, first = width1, False
