@@ -43,6 +43,7 @@ SCOPES: Mapping[Role, str] = {
 }
 
 _CHALLENGE = 'Bearer realm="pnc"'
+_BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="pnc"'}
 
 
 def bearer_token(request: Request) -> str | None:
@@ -124,21 +125,21 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
-        raise ApiError(401, "malformed Basic credentials", code="invalid_client",
-                       headers={"WWW-Authenticate": 'Basic realm="pnc"'}) from None
+        raise ApiError(401, "malformed Basic credentials", code="invalid_client", headers=_BASIC_CHALLENGE) from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:
-        raise ApiError(401, "malformed Basic credentials", code="invalid_client",
-                       headers={"WWW-Authenticate": 'Basic realm="pnc"'})
+        raise ApiError(401, "malformed Basic credentials", code="invalid_client", headers=_BASIC_CHALLENGE)
     return unquote_plus(client_id), unquote_plus(secret)  # RFC 6749 §2.3.1: form-encoded before Base64
 
 
-def _issue(ctx: ApiContext, client_id: str, secret: str, audience: str | None) -> dict[str, Any]:
+def _issue(ctx: ApiContext, client_id: str, secret: str, audience: str | None,
+           challenge: Mapping[str, str] | None) -> dict[str, Any]:
     record = ctx.clients.get(client_id)
     # Run the KDF whether or not the client exists: timing must not reveal valid client ids.
     ok = verify_secret(secret, record.secret_hash if record is not None else DUMMY_HASH)
     if record is None or not ok or not record.active:
-        raise ApiError(401, "client authentication failed", code="invalid_client")
+        # RFC 6749 §5.2: a client that authenticated with the Authorization header gets that scheme's challenge
+        raise ApiError(401, "client authentication failed", code="invalid_client", headers=challenge)
     requester = Requester.of(record.name, record.role, record.evse_operator_ids, record.organization)
     scope = SCOPES.get(requester.role, "")
     ttl = ctx.settings.token_ttl
@@ -155,7 +156,8 @@ async def token(request: Request, ctx: Annotated[ApiContext, Depends(get_context
                        code="unsupported_grant_type")
     basic = _basic_credentials(request)
     client_id, secret = basic if basic is not None else (fields.get("client_id"), fields.get("client_secret"))
+    challenge = _BASIC_CHALLENGE if basic is not None else None
     if not client_id or not secret:
-        raise ApiError(401, "client_id and client_secret are required", code="invalid_client")
-    answer = await run_in_threadpool(_issue, ctx, client_id, secret, fields.get("audience") or None)
+        raise ApiError(401, "client_id and client_secret are required", code="invalid_client", headers=challenge)
+    answer = await run_in_threadpool(_issue, ctx, client_id, secret, fields.get("audience") or None, challenge)
     return JSONResponse(answer, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

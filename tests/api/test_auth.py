@@ -48,6 +48,13 @@ def test_token_http_basic(api: ApiServer) -> None:
     client_id, secret = api.credentials["operator"]
     r = api.http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret))
     _ok(r)
+    # RFC 6749 §5.2: a failed Basic authentication is a 401 with the Basic challenge; a failed body one has none
+    r = api.http.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret + "x"))
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+    assert r.headers["www-authenticate"].startswith("Basic ")
+    r = api.http.post("/oauth/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                            "client_secret": secret + "x"})
+    assert r.status_code == 401 and "www-authenticate" not in r.headers
 
 
 def test_token_refusals(api: ApiServer) -> None:
