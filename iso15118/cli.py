@@ -1,7 +1,7 @@
 """`pnc exi ...`: EXI encode/decode from the shell, and a JSON-lines batch mode (one process, many items).
 
 Exit codes: 0 ok, 2 usage (bad hex, bad JSON, bad arguments), 4 the codec refused the input (ExiError).
-The codec is imported inside the handlers so that ``pnc --help`` does not load it.
+The codec is built inside the handlers (``default_codec()``) so that ``pnc --help`` does not compile grammars.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import json
 import sys
 from typing import Any
 
+from iso15118.exi import ExiError, Grammar, default_codec
+
 __all__ = ["register", "GRAMMARS"]
 
-GRAMMARS = ("appProtocol", "iso2", "iso2-fragment", "xmldsig-fragment")  # = iso15118.exi.Grammar values
+GRAMMARS = tuple(g.value for g in Grammar)
 _OK, _USAGE, _REFUSED = 0, 2, 4
 
 
@@ -56,8 +58,6 @@ def _parse_hex(text: str) -> bytes | None:
 
 
 def _decode(args: argparse.Namespace) -> int:
-    from iso15118.exi import ExiError, Grammar, default_codec
-
     text = args.hex if args.hex is not None else sys.stdin.read()
     data = _parse_hex(text)
     if data is None:
@@ -71,8 +71,6 @@ def _decode(args: argparse.Namespace) -> int:
 
 
 def _encode(args: argparse.Namespace) -> int:
-    from iso15118.exi import ExiError, Grammar, default_codec
-
     try:
         tree = json.loads(sys.stdin.read())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -87,8 +85,6 @@ def _encode(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from iso15118.exi import default_codec
-
     codec = default_codec()
     out = sys.stdout
     for line in sys.stdin:
@@ -100,8 +96,6 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _batch_item(codec: Any, line: str) -> dict[str, Any]:
-    from iso15118.exi import ExiError, Grammar
-
     try:
         item = json.loads(line)
     except json.JSONDecodeError as exc:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from iso15118.exi import Grammar
 from iso15118.exi.coder import decode_body, encode_body
 from iso15118.exi.errors import ExiDecodeError, ExiEncodeError, ExiError
 from iso15118.exi.grammar import Tables, compile_schema_set
@@ -18,10 +19,10 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 # grammar name -> (schema file of the grammar set, EXI fragment?)
 GRAMMAR_SETS: dict[str, tuple[str, bool]] = {
-    "appProtocol": ("V2G_CI_AppProtocol.xsd", False),
-    "iso2": ("iso15118_2/V2G_CI_MsgDef.xsd", False),
-    "iso2-fragment": ("iso15118_2/V2G_CI_MsgDef.xsd", True),
-    "xmldsig-fragment": ("xmldsig-core-schema.xsd", True),
+    Grammar.APP_PROTOCOL: ("V2G_CI_AppProtocol.xsd", False),
+    Grammar.ISO2: ("iso15118_2/V2G_CI_MsgDef.xsd", False),
+    Grammar.ISO2_FRAGMENT: ("iso15118_2/V2G_CI_MsgDef.xsd", True),
+    Grammar.XMLDSIG_FRAGMENT: ("xmldsig-core-schema.xsd", True),
 }
 
 
