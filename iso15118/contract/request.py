@@ -135,14 +135,19 @@ def check_path(
     *,
     at: datetime,
     what: str,
+    leaf_dc: str | None = None,
 ) -> list[x509.Certificate]:
     """Validate ``leaf`` to a trusted root (ISO 15118-2 path rules, ``pki.validation``); an expired or not yet
-    valid leaf is FAILED_CertificateExpired, any other problem FAILED_CertChainError. Returns the path."""
+    valid leaf is FAILED_CertificateExpired, any other problem FAILED_CertChainError. Returns the path.
+
+    The leaf's key is the ECDH peer the contract key is encrypted for ([V2G2-818]), so besides
+    digitalSignature it must allow keyAgreement (RFC 5280 §4.2.1.3; pnc-facts §1)."""
     if not leaf.not_valid_before_utc <= at <= leaf.not_valid_after_utc:
         raise Refusal(ResponseCode.FAILED_CertificateExpired, f"{what} is valid from "
                       f"{leaf.not_valid_before_utc:%Y-%m-%d} to {leaf.not_valid_after_utc:%Y-%m-%d}")
     try:
-        path = validate_path(leaf, intermediates, anchors, at=at)
+        path = validate_path(leaf, intermediates, anchors, at=at, leaf_dc=leaf_dc,
+                             leaf_key_usage=("digital_signature", "key_agreement"))
     except PathInvalid as exc:
         raise Refusal(ResponseCode.FAILED_CertChainError, f"{what}: {exc.message}") from None
     return list(path.certificates)

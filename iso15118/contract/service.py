@@ -4,17 +4,18 @@
 this order, and refuse the first failure with the ResponseCode the EV should see:
 
   Install: OEM provisioning certificate (DER, CN = PCID) -> FAILED_CertChainError; its validity ->
-           FAILED_CertificateExpired; path to a trusted OEM root (our OEM CAs + ``pnc trust add --kind oem``)
-           -> FAILED_CertChainError; revocation -> FAILED_CertificateRevoked; the header signature over
-           CertificateInstallationReq with the provisioning key -> FAILED_SignatureError; the contract of
-           the PCID -> FAILED_ContractCanceled (only cancelled/expired ones) or FAILED_NoCertificateAvailable
-           (none, auto-provisioning off); a CPS leaf chaining to a V2G root in ListOfRootCertificateIDs ->
-           FAILED_NoCertificateAvailable; only then is a contract minted (auto-provisioning on).
+           FAILED_CertificateExpired; path to a trusted OEM root (our OEM CAs + ``pnc trust add --kind oem``),
+           DC=OEM, keyUsage digitalSignature + keyAgreement -> FAILED_CertChainError; revocation ->
+           FAILED_CertificateRevoked; the header signature over CertificateInstallationReq with the
+           provisioning key -> FAILED_SignatureError; the contract of the PCID -> FAILED_ContractCanceled (only
+           cancelled/expired ones) or FAILED_NoCertificateAvailable (none, auto-provisioning off); a CPS leaf
+           chaining to a V2G root in ListOfRootCertificateIDs -> FAILED_NoCertificateAvailable; only then is a
+           contract minted (auto-provisioning on).
   Update:  old contract chain (DER; eMAID = its CN) -> FAILED_CertChainError; validity ->
-           FAILED_CertificateExpired; path to an MO or V2G root -> FAILED_CertChainError; the signature
-           with the old contract key -> FAILED_SignatureError; the contract -> FAILED_NoCertificateAvailable
-           (unknown) / FAILED_ContractCanceled; revocation of the old chain -> FAILED_CertificateRevoked;
-           the V2G root as above.
+           FAILED_CertificateExpired; path to an MO or V2G root, keyUsage digitalSignature + keyAgreement ->
+           FAILED_CertChainError; the signature with the old contract key -> FAILED_SignatureError; the
+           contract -> FAILED_NoCertificateAvailable (unknown) / FAILED_ContractCanceled; revocation of the old
+           chain -> FAILED_CertificateRevoked; the V2G root as above.
 
 Only after every check passed is a contract certificate issued (MO Sub-CA 2, key generated here), linked to
 the contract, its key encrypted for the OEM provisioning key (Install) or the old contract key (Update), the
@@ -198,7 +199,9 @@ def _install(request: ParsedRequest, ctx: ProvisioningContext, now: datetime, re
     except InvalidIdentifier as exc:
         raise Refusal(ResponseCode.FAILED_CertChainError, f"OEM provisioning certificate CN: {exc.message}") from None
     anchors = ctx.anchors(TrustKind.OEM)
-    path = check_path(oem, anchors.intermediates, anchors.roots, at=now, what="OEM provisioning certificate")
+    # The provisioning service checks DC=OEM on the OEM provisioning certificate (RISE-V2G verifyDomainComponent).
+    path = check_path(oem, anchors.intermediates, anchors.roots, at=now, what="OEM provisioning certificate",
+                      leaf_dc="OEM")
     check_revocation(path, ctx.revocation, "OEM provisioning chain: certificate")
     check_signature(request, oem, ctx.codec, "OEM provisioning key")
     contract = _contract_for_pcid(ctx, pcid, now)

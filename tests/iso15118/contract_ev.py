@@ -146,9 +146,10 @@ def _name(cn: str, dc: str = "OEM") -> x509.Name:
 
 def _issue(subject: x509.Name, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
            issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool, path_length: int | None, start: datetime,
-           end: datetime) -> x509.Certificate:
+           end: datetime, key_agreement: bool = True) -> x509.Certificate:
     usage = dict(digital_signature=not ca, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                 key_agreement=not ca, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False)
+                 key_agreement=key_agreement and not ca, key_cert_sign=ca, crl_sign=ca, encipher_only=False,
+                 decipher_only=False)
     builder = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
@@ -162,14 +163,17 @@ def _issue(subject: x509.Name, key: ec.EllipticCurvePrivateKey, issuer: x509.Nam
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def foreign_pki(pcid: str, *, leaf_expired: bool = False) -> ForeignOem:
+def foreign_pki(pcid: str, *, leaf_expired: bool = False, leaf_dc: str = "OEM",
+                leaf_key_agreement: bool = True) -> ForeignOem:
     now = datetime.now(UTC)
     keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(4)]
-    names = [_name("Foreign OEM Root"), _name("Foreign OEM Sub-CA 1"), _name("Foreign OEM Sub-CA 2"), _name(pcid)]
+    names = [_name("Foreign OEM Root"), _name("Foreign OEM Sub-CA 1"), _name("Foreign OEM Sub-CA 2"),
+             _name(pcid, leaf_dc)]
     long = (now - timedelta(days=1), now + timedelta(days=3650))
     root = _issue(names[0], keys[0], names[0], keys[0], ca=True, path_length=None, start=long[0], end=long[1])
     sub1 = _issue(names[1], keys[1], names[0], keys[0], ca=True, path_length=1, start=long[0], end=long[1])
     sub2 = _issue(names[2], keys[2], names[1], keys[1], ca=True, path_length=0, start=long[0], end=long[1])
     leaf_end = now - timedelta(hours=1) if leaf_expired else long[1]
-    leaf = _issue(names[3], keys[3], names[2], keys[2], ca=False, path_length=None, start=long[0], end=leaf_end)
+    leaf = _issue(names[3], keys[3], names[2], keys[2], ca=False, path_length=None, start=long[0], end=leaf_end,
+                  key_agreement=leaf_key_agreement)
     return ForeignOem(root, sub1, sub2, leaf, keys[3], pcid)

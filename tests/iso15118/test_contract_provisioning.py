@@ -272,6 +272,18 @@ def test_expired_oem_provisioning_certificate(env: Env) -> None:
     _refused(env, exi, ResponseCode.FAILED_CertificateExpired)
 
 
+@pytest.mark.parametrize("defect, expected", [({"leaf_dc": "CPO"}, "DC=OEM"),
+                                              ({"leaf_key_agreement": False}, "keyUsage key_agreement")])
+def test_oem_provisioning_certificate_profile(env: Env, defect: dict[str, Any], expected: str) -> None:
+    oem = foreign_pki(new_pcid("PRF"), **defect)
+    env.trust.add(TrustKind.OEM, [oem.root, oem.sub1, oem.sub2], actor="op", at=env.services.clock())
+    env.registry.add(new_contract(f"DEPNC{os.urandom(5).hex()[:9].upper()}", oem.pcid, now=env.services.clock(),
+                                  actor="mo"), actor="mo")
+    exi = installation_request(Vehicle(oem.pcid, oem.leaf_key, oem.leaf, ()), [env.v2g_root])
+    result = _refused(env, exi, ResponseCode.FAILED_CertChainError)
+    assert expected in result.message
+
+
 def test_revoked_oem_provisioning_certificate(env: Env) -> None:
     vehicle, _ = env.contract_with_vehicle()
     env.services.authority.revoke(vehicle.certificate.serial_number, RevocationReason.KEY_COMPROMISE, "test")
