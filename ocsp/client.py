@@ -202,7 +202,9 @@ class OcspClient:
         ).build().public_bytes(serialization.Encoding.DER)
         self.fetches += 1
         try:
-            with self._http.stream("POST", url, content=request,
+            # follow_redirects per request: a redirect must not lead off the allow-list, whatever the client's
+            # own setting (a 3xx is then "not 200" below)
+            with self._http.stream("POST", url, content=request, follow_redirects=False,
                                    headers={"content-type": "application/ocsp-request"}) as response:
                 if response.status_code != 200:
                     raise OcspError(f"OCSP responder {url} answered HTTP {response.status_code}")

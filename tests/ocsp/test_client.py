@@ -154,6 +154,27 @@ def test_hosts_off_the_allow_list_are_never_contacted(listener: tuple[int, list[
         assert len(accepted) >= 1  # the same URL, allow-listed, is contacted (proves the listener works)
 
 
+def test_redirects_are_never_followed(listener: tuple[int, list[object]]) -> None:
+    """An allow-listed responder that redirects elsewhere: the other host is not contacted, even through an
+    ``httpx.Client`` the caller configured to follow redirects."""
+    port, accepted = listener
+    data = {"hash_algorithm": "SHA256", "issuer_name_hash": "00" * 32, "issuer_key_hash": "11" * 32,
+            "serial_number": "1A2B"}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 302,
+                    "headers": [(b"location", b"http://127.0.0.1:%d/ocsp" % port), (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    with serve_in_thread(app) as url, httpx.Client(follow_redirects=True) as http:
+        client = OcspClient(None, allowed_hosts=[url.removeprefix("http://")], http=http)
+        with pytest.raises(OcspError, match="HTTP 302"):
+            client.status_for_request_data(**data, responder_url=url + "/ocsp")
+    assert accepted == []
+
+
 def test_forged_and_mismatched_responses_are_rejected(world: World) -> None:
     leaf = world.good  # type: ignore[attr-defined]
     issuer = leaf.chain[0]
