@@ -186,7 +186,10 @@ class CertificateAuthority:
         issuer_cert: x509.Certificate | None,
         ca: CaRecord | None,
     ) -> IssuanceRequest:
-        validity = validity or self.config.default_validity(profile)
+        if validity is None:
+            validity = self.config.default_validity(profile)
+        elif validity <= timedelta(0):
+            raise PolicyRefused(f"validity must be positive (got {validity.days} days)")
         if validity > profile.max_validity:
             raise PolicyRefused(
                 f"validity of {validity.days} days exceeds the {profile.name} maximum of {profile.max_validity.days}"

@@ -119,6 +119,17 @@ def test_validity_backdated_at_most_five_minutes_and_clamped_to_issuer(shared_pk
     assert cert.not_valid_after_utc == issued.chain[0].not_valid_after_utc  # cso-sub ends first (4 years)
 
 
+@pytest.mark.parametrize("days", [0, -1])
+def test_a_validity_that_is_not_positive_is_refused(shared_pki, days: int) -> None:  # type: ignore[no-untyped-def]
+    from pki.errors import PolicyRefused
+
+    before = len(shared_pki.store.list_certificates())
+    with pytest.raises(PolicyRefused, match="validity must be positive"):  # never silently the default
+        shared_pki.ra.issue_from_csr(csr_pem(make_csr("CS-0003")), "charging-station", requester="test",
+                                     validity=timedelta(days=days))
+    assert len(shared_pki.store.list_certificates()) == before
+
+
 def test_subject_order_and_dc_forced_from_issuer_defaults(shared_pki) -> None:  # type: ignore[no-untyped-def]
     cert = shared_pki.ra.issue_from_csr(csr_pem(make_csr("DE83DUIEN83QGZ")), "contract", requester="t").certificate
     assert cert.subject.rfc4514_string() == "DC=MO,C=DE,O=PNC,CN=DE83DUIEN83QGZ"
