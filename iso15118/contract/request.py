@@ -111,10 +111,15 @@ def parse_request(data: bytes, codec: ExiCodec, *, action: Action | None = None)
 
 
 def load_certificate(der: bytes, what: str) -> x509.Certificate:
+    """Parse a certificate the EV sent, completely: ``cryptography`` parses names and extensions lazily, and a
+    duplicate or malformed extension (RFC 5280 §4.2) must be refused here, not surface later as a ValueError."""
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
-        raise Refusal(ResponseCode.FAILED_CertChainError, f"{what} is not a DER X.509 certificate") from None
+        cert = x509.load_der_x509_certificate(der)
+        _ = cert.subject, cert.issuer, cert.extensions
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise Refusal(ResponseCode.FAILED_CertChainError,
+                      f"{what} is not a valid DER X.509 certificate: {exc}") from None
+    return cert
 
 
 def common_name(cert: x509.Certificate) -> str:

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from iso15118.contract import (
     Action,
@@ -282,6 +284,30 @@ def test_oem_provisioning_certificate_profile(env: Env, defect: dict[str, Any], 
     exi = installation_request(Vehicle(oem.pcid, oem.leaf_key, oem.leaf, ()), [env.v2g_root])
     result = _refused(env, exi, ResponseCode.FAILED_CertChainError)
     assert expected in result.message
+
+
+def _malformed(der: bytes, defect: str) -> bytes:
+    """The certificate with a second copy of its first extension, or a keyUsage value that is not a BIT STRING."""
+    cert = asn1_x509.Certificate.load(der)
+    tbs = cert["tbs_certificate"]
+    if defect == "duplicate extension":
+        extensions = tbs["extensions"]
+        extensions.append(extensions[0])
+        tbs["extensions"] = extensions
+        return asn1_x509.Certificate({"tbs_certificate": tbs, "signature_algorithm": cert["signature_algorithm"],
+                                      "signature_value": cert["signature_value"]}).dump(force=True)
+    key_usage = next(e for e in tbs["extensions"] if e["extn_id"].native == "key_usage")
+    value = key_usage["extn_value"].contents  # OCTET STRING content: BIT STRING (tag 03) ...
+    return der.replace(value, b"\x05" + value[1:], 1)  # ... turned into tag 05
+
+
+@pytest.mark.parametrize("defect", ["duplicate extension", "malformed keyUsage"])
+def test_oem_provisioning_certificate_with_bad_extensions(env: Env, defect: str) -> None:
+    vehicle, _ = env.contract_with_vehicle()
+    broken = x509.load_der_x509_certificate(_malformed(vehicle.certificate.public_bytes(Encoding.DER), defect))
+    exi = installation_request(replace(vehicle, certificate=broken), [env.v2g_root])
+    result = _refused(env, exi, ResponseCode.FAILED_CertChainError)
+    assert "not a valid DER X.509 certificate" in result.message
 
 
 def test_revoked_oem_provisioning_certificate(env: Env) -> None:
