@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
@@ -111,12 +112,13 @@ def parse_request(data: bytes, codec: ExiCodec, *, action: Action | None = None)
 
 
 def load_certificate(der: bytes, what: str) -> x509.Certificate:
-    """Parse a certificate the EV sent, completely: ``cryptography`` parses names and extensions lazily, and a
-    duplicate or malformed extension (RFC 5280 §4.2) must be refused here, not surface later as a ValueError."""
+    """Parse a certificate the EV sent, completely: ``cryptography`` parses names, extensions and the public key
+    lazily, and a duplicate or malformed extension (RFC 5280 §4.2) or a key on an unknown curve must be refused
+    here, not surface later as another exception type."""
     try:
         cert = x509.load_der_x509_certificate(der)
-        _ = cert.subject, cert.issuer, cert.extensions
-    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        _ = cert.subject, cert.issuer, cert.extensions, cert.public_key()
+    except (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
         raise Refusal(ResponseCode.FAILED_CertChainError,
                       f"{what} is not a valid DER X.509 certificate: {exc}") from None
     return cert

@@ -287,7 +287,10 @@ def test_oem_provisioning_certificate_profile(env: Env, defect: dict[str, Any], 
 
 
 def _malformed(der: bytes, defect: str) -> bytes:
-    """The certificate with a second copy of its first extension, or a keyUsage value that is not a BIT STRING."""
+    """The certificate with a second copy of its first extension, a keyUsage value that is not a BIT STRING, or
+    a key on an unknown named curve."""
+    if defect == "unknown curve":
+        return der.replace(bytes.fromhex("06082a8648ce3d030107"), bytes.fromhex("06082a8648ce3d03017f"), 1)
     cert = asn1_x509.Certificate.load(der)
     tbs = cert["tbs_certificate"]
     if defect == "duplicate extension":
@@ -301,7 +304,7 @@ def _malformed(der: bytes, defect: str) -> bytes:
     return der.replace(value, b"\x05" + value[1:], 1)  # ... turned into tag 05
 
 
-@pytest.mark.parametrize("defect", ["duplicate extension", "malformed keyUsage"])
+@pytest.mark.parametrize("defect", ["duplicate extension", "malformed keyUsage", "unknown curve"])
 def test_oem_provisioning_certificate_with_bad_extensions(env: Env, defect: str) -> None:
     vehicle, _ = env.contract_with_vehicle()
     broken = x509.load_der_x509_certificate(_malformed(vehicle.certificate.public_bytes(Encoding.DER), defect))
