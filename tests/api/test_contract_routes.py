@@ -25,7 +25,8 @@ NS = "urn:iso:15118:2:2013:MsgDef"
 
 def _root(api: ApiServer, name: str) -> x509.Certificate:
     authority = api.services.authority
-    return authority.ca_certificate(authority.ca(name))
+    root: x509.Certificate = authority.ca_certificate(authority.ca(name))
+    return root
 
 
 def _registry(api: ApiServer) -> Any:

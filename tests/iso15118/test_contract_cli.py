@@ -56,13 +56,16 @@ class Cli:
 def pnc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
     from ca_store import sqlite_url
     from ca_store.services import initialize
+    from ca_store.store import SqlStore
 
     base = tmp_path_factory.mktemp("contract-cli")
     services = initialize(sqlite_url(base / "data"), passphrase=PASSPHRASE)
     secret = base / "passphrase"
     secret.write_bytes(PASSPHRASE + b"\n")
     yield Cli(base / "data", secret, services)
-    services.store.close()
+    store = services.store
+    assert isinstance(store, SqlStore)
+    store.close()
 
 
 def test_contract_add_list_show(pnc: Cli) -> None:

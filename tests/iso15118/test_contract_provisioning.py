@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from ca_store.services import Services
 from iso15118.contract import (
     Action,
     CpsLeafSigner,
@@ -50,7 +51,7 @@ from tests.iso15118.contract_ev import Received, foreign_pki, response_code, ver
 
 @dataclass
 class Env:
-    services: Any
+    services: Services
     registry: Any
     trust: Any
     ctx: ProvisioningContext
@@ -80,18 +81,21 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     from ca_store import sqlite_url
     from ca_store.contracts import SqlContractRegistry
     from ca_store.services import initialize
+    from ca_store.store import SqlStore
     from ca_store.trust import SqlTrustStore
 
     services = initialize(sqlite_url(Path(tmp_path_factory.mktemp("contract-pki"))), passphrase=PASSPHRASE)
-    registry = SqlContractRegistry(services.store)
-    trust = SqlTrustStore(services.store, cache_seconds=0)
+    store = services.store
+    assert isinstance(store, SqlStore)
+    registry = SqlContractRegistry(store)
+    trust = SqlTrustStore(store, cache_seconds=0)
     signer = CpsLeafSigner(services.store, services.keys, services.ra, services.clock)
     ctx = ProvisioningContext(registry, trust, services.ra, signer, services.clock,
                               revocation=store_revocation_check(services.store))
     authority = services.authority
     yield Env(services, registry, trust, ctx, authority.ca_certificate(authority.ca("v2g-root")),
               authority.ca_certificate(authority.ca("mo-root")))
-    services.store.close()
+    store.close()
 
 
 def _install(env: Env, vehicle: Vehicle, **kwargs: Any) -> tuple[Any, bytes]:
@@ -118,6 +122,7 @@ def test_install_answer_verifies_on_the_ev_side(env: Env) -> None:
     assert received.certificate.serial_number == result.certificate_serial
     assert [c.subject for c in received.sub_cas] == [env.cert("mo-sub2").subject, env.cert("mo-sub1").subject]
     record = env.services.store.get_certificate(result.certificate_serial)
+    assert record is not None
     assert record.profile == "contract" and record.issuer == "mo-sub2" and record.requester == "client:test"
     assert env.registry.get(emaid).certificates == (result.certificate_serial,)
     assert env.issued_count() == (before[0] + 1, before[1] + 1)
@@ -297,8 +302,10 @@ def _malformed(der: bytes, defect: str) -> bytes:
         extensions = tbs["extensions"]
         extensions.append(extensions[0])
         tbs["extensions"] = extensions
-        return asn1_x509.Certificate({"tbs_certificate": tbs, "signature_algorithm": cert["signature_algorithm"],
-                                      "signature_value": cert["signature_value"]}).dump(force=True)
+        fields = {"tbs_certificate": tbs, "signature_algorithm": cert["signature_algorithm"],
+                  "signature_value": cert["signature_value"]}
+        rebuilt: bytes = asn1_x509.Certificate(fields).dump(force=True)
+        return rebuilt
     key_usage = next(e for e in tbs["extensions"] if e["extn_id"].native == "key_usage")
     value = key_usage["extn_value"].contents  # OCTET STRING content: BIT STRING (tag 03) ...
     return der.replace(value, b"\x05" + value[1:], 1)  # ... turned into tag 05
@@ -370,7 +377,8 @@ def test_revoked_contract_install_and_update(env: Env) -> None:
     contract, revoked = cancel_contract(env.registry, env.services.authority, emaid, actor="mo",
                                         at=env.services.clock())
     assert contract.status is ContractStatus.REVOKED and revoked == [first.certificate_serial]
-    assert env.services.store.get_certificate(first.certificate_serial).revoked
+    record = env.services.store.get_certificate(first.certificate_serial)
+    assert record is not None and record.revoked
     result = _refused(env, installation_request(vehicle, [env.v2g_root]), ResponseCode.FAILED_ContractCanceled)
     assert result.emaid == emaid
     exi = update_request(old.key, old.certificate, old.sub_cas, emaid, [env.v2g_root])

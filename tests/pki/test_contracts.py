@@ -4,6 +4,7 @@ and the SQL registry / trust store on a real SQLite file."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -142,7 +143,7 @@ def test_contract_tables_match_the_migration(store) -> None:  # type: ignore[no-
 
     for table in (contracts_table, trust_anchors_table):
         def ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object,
-                 metadata=table.metadata) -> bool:  # type: ignore[no-untyped-def]
+                 metadata: Any = table.metadata) -> bool:
             return not (type_ == "table" and name not in metadata.tables)
 
         with store.engine.connect() as conn:
