@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from pki.errors import AlreadyRevoked, InvalidIdentifier, NotFound, PolicyRefused
@@ -128,9 +128,11 @@ def new_contract(
     emaid: str, pcid: str, *, now: datetime, actor: str, not_after: datetime | None = None
 ) -> Contract:
     """A validated new contract. A given eMAID without check character gets one appended (messages carry
-    14-15 characters; we always issue with the check character)."""
+    14-15 characters; we always issue with the check character). A ``not_after`` without time zone is UTC."""
     normalised = canonical_emaid(emaid)
     pcid = validate_pcid(pcid)
+    if not_after is not None and not_after.tzinfo is None:
+        not_after = not_after.replace(tzinfo=UTC)
     if not_after is not None and not_after <= now:
         raise PolicyRefused(f"contract end {not_after:%Y-%m-%dT%H:%M:%SZ} is not in the future")
     return Contract(normalised, pcid, ContractStatus.ACTIVE, now, actor, not_after)

@@ -241,6 +241,11 @@ def test_mo_manages_contracts(warm: ApiServer) -> None:
                          headers=mo).status_code == 409
     assert api.http.post("/v1/contracts", json={"emaid": "FRXYZ1234567890", "pcid": vehicle.pcid},
                          headers=mo).status_code == 400  # wrong check character
+    r = api.http.post("/v1/contracts", json={"emaid": "FRXYZ987654321", "pcid": "WMINAIVETIME00001",
+                                             "notAfter": "2099-01-01T00:00:00"}, headers=mo)  # no zone: UTC
+    assert r.status_code == 201 and r.json()["notAfter"] == "2099-01-01T00:00:00Z", r.text
+    assert api.http.post("/v1/contracts", json={"emaid": "FRXYZ987654322", "pcid": "WMINAIVETIME00001",
+                                                "notAfter": "2000-01-01T00:00:00"}, headers=mo).status_code == 400
     assert api.http.get("/v1/contracts", headers=api.auth("csms-ice")).status_code == 403
     listed = api.http.get("/v1/contracts", params={"pcid": vehicle.pcid}, headers=mo).json()["contracts"]
     assert [c["emaid"] for c in listed] == ["FRXYZ1234567892"]
