@@ -14,7 +14,7 @@ and the demo.
 from iso15118.contract.cps import CPS_KEY_LABEL, CpsLeafSigner, CpsSigner, SigningIdentity
 from iso15118.contract.errors import Action, Answer, ContractError, SelfCheckFailed, UnusableRequest
 from iso15118.contract.request import MAX_EXI_REQUEST_CHARS, decode_base64
-from iso15118.contract.service import ProvisioningContext, answer, install, update
+from iso15118.contract.service import ProvisioningContext, answer
 
 __all__ = [
     "Action",
@@ -24,8 +24,6 @@ __all__ = [
     "SelfCheckFailed",
     "ProvisioningContext",
     "answer",
-    "install",
-    "update",
     "decode_base64",
     "MAX_EXI_REQUEST_CHARS",
     "CpsSigner",

@@ -1,7 +1,7 @@
 """Answering CertificateInstallationReq and CertificateUpdateReq (ISO 15118-2 §8.4.3.x; pnc-facts §1-2).
 
-``answer(exi, ctx)`` decodes the request and dispatches on its body; ``install`` and ``update`` check, in
-this order, and refuse the first failure with the ResponseCode the EV should see:
+``answer(exi, ctx)`` decodes the request and dispatches on its body (``action``, when given, must match it);
+Install and Update check, in this order, and refuse the first failure with the ResponseCode the EV should see:
 
   Install: OEM provisioning certificate (DER, CN = PCID) -> FAILED_CertChainError; its validity ->
            FAILED_CertificateExpired; path to a trusted OEM root (our OEM CAs + ``pnc trust add --kind oem``),
@@ -67,7 +67,7 @@ from pki.registration import RegistrationAuthority
 from pki.trust import TrustKind, TrustStore, match_root
 from pki.validation import RevocationCheck
 
-__all__ = ["ProvisioningContext", "answer", "install", "update"]
+__all__ = ["ProvisioningContext", "answer"]
 
 _MINT_ATTEMPTS = 5
 
@@ -120,17 +120,7 @@ class ProvisioningContext:
 def answer(exi: bytes, ctx: ProvisioningContext, *, action: Action | None = None, requester: str = "cps") -> Answer:
     """The response to a CertificateInstallationReq or CertificateUpdateReq (detected from the EXI body)."""
     request = parse_request(exi, ctx.codec, action=action)
-    if request.action is Action.INSTALL:
-        return _run(request, ctx, requester, _install)
-    return _run(request, ctx, requester, _update)
-
-
-def install(exi: bytes, ctx: ProvisioningContext, *, requester: str = "cps") -> Answer:
-    return answer(exi, ctx, action=Action.INSTALL, requester=requester)
-
-
-def update(exi: bytes, ctx: ProvisioningContext, *, requester: str = "cps") -> Answer:
-    return answer(exi, ctx, action=Action.UPDATE, requester=requester)
+    return _run(request, ctx, requester, _install if request.action is Action.INSTALL else _update)
 
 
 @dataclass(frozen=True, slots=True)
