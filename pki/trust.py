@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Protocol
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
 
@@ -40,6 +41,7 @@ __all__ = [
     "match_root",
     "RootMatch",
     "fingerprint",
+    "load_der_certificate",
     "load_pem_certificates",
     "check_trust_candidate",
     "is_self_signed",
@@ -98,14 +100,33 @@ def is_self_signed(cert: x509.Certificate) -> bool:
     return True
 
 
+# What cryptography raises for a certificate it loaded but cannot parse further (it parses names, extensions
+# and the public key lazily): malformed or duplicate extensions (RFC 5280 §4.2), keys on unknown curves.
+_PARSE_ERRORS = (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+
+
+def _parsed(cert: x509.Certificate) -> x509.Certificate:
+    _ = cert.subject, cert.issuer, cert.extensions, cert.public_key()
+    return cert
+
+
+def load_der_certificate(der: bytes) -> x509.Certificate:
+    """One DER certificate, parsed completely, so that a defect surfaces here as ``InvalidInput`` and not later
+    as another exception type in whatever reads the certificate first."""
+    try:
+        return _parsed(x509.load_der_x509_certificate(der))
+    except _PARSE_ERRORS as exc:
+        raise InvalidInput(f"not a valid DER X.509 certificate: {exc}") from None
+
+
 def load_pem_certificates(data: bytes) -> list[x509.Certificate]:
-    """All certificates of a PEM file (one or more), or a single DER certificate."""
+    """All certificates of a PEM file (one or more), or a single DER certificate, parsed completely."""
     try:
         if b"-----BEGIN" in data:
-            certs = x509.load_pem_x509_certificates(data)
+            certs = [_parsed(c) for c in x509.load_pem_x509_certificates(data)]
         else:
-            certs = [x509.load_der_x509_certificate(data)]
-    except ValueError as exc:
+            certs = [_parsed(x509.load_der_x509_certificate(data))]
+    except _PARSE_ERRORS as exc:
         raise InvalidInput(f"not a PEM or DER certificate file: {exc}") from None
     if not certs:
         raise InvalidInput("the file holds no certificate")

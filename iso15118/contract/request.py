@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
@@ -29,7 +28,8 @@ from iso15118.messages import (
 )
 from iso15118.xmldsig import XmlDsigError
 from iso15118.xmldsig.signature import verify_message
-from pki.errors import PathInvalid
+from pki.errors import InvalidInput, PathInvalid
+from pki.trust import load_der_certificate
 from pki.validation import RevocationCheck, validate_path
 
 __all__ = [
@@ -112,16 +112,11 @@ def parse_request(data: bytes, codec: ExiCodec, *, action: Action | None = None)
 
 
 def load_certificate(der: bytes, what: str) -> x509.Certificate:
-    """Parse a certificate the EV sent, completely: ``cryptography`` parses names, extensions and the public key
-    lazily, and a duplicate or malformed extension (RFC 5280 §4.2) or a key on an unknown curve must be refused
-    here, not surface later as another exception type."""
+    """A certificate the EV sent, parsed completely (``pki.trust.load_der_certificate``)."""
     try:
-        cert = x509.load_der_x509_certificate(der)
-        _ = cert.subject, cert.issuer, cert.extensions, cert.public_key()
-    except (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
-        raise Refusal(ResponseCode.FAILED_CertChainError,
-                      f"{what} is not a valid DER X.509 certificate: {exc}") from None
-    return cert
+        return load_der_certificate(der)
+    except InvalidInput as exc:
+        raise Refusal(ResponseCode.FAILED_CertChainError, f"{what}: {exc.message}") from None
 
 
 def common_name(cert: x509.Certificate) -> str:

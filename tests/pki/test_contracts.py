@@ -3,6 +3,7 @@ and the SQL registry / trust store on a real SQLite file."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from pki.contracts import (
@@ -22,9 +24,9 @@ from pki.contracts import (
     new_contract,
     select_contract,
 )
-from pki.errors import AlreadyExists, AlreadyRevoked, InvalidIdentifier, NotFound, PolicyRefused
+from pki.errors import AlreadyExists, AlreadyRevoked, InvalidIdentifier, InvalidInput, NotFound, PolicyRefused
 from pki.identifiers import emaid_check_digit, validate_emaid
-from pki.trust import RootMatch, match_root, normalize_name, parse_dn
+from pki.trust import RootMatch, load_der_certificate, load_pem_certificates, match_root, normalize_name, parse_dn
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PCID = "WMIPNC00000000001"
@@ -188,6 +190,18 @@ def test_policy_is_off_by_default_and_persists(store) -> None:  # type: ignore[n
     reg.set_policy(wanted, actor="op", at=NOW)
     assert SqlContractRegistry(store).policy() == wanted
     assert _audit_actions(store) == ["contract.policy"]
+
+
+def test_certificates_are_parsed_completely_on_load() -> None:
+    """cryptography reads the key lazily: a key on an unknown named curve is refused when the file is loaded."""
+    der = _root("OEM Root", 9).public_bytes(Encoding.DER)
+    assert load_der_certificate(der).serial_number == 9
+    p256, unknown = bytes.fromhex("06082a8648ce3d030107"), bytes.fromhex("06082a8648ce3d03017f")
+    bad = der.replace(p256, unknown, 1)
+    pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(bad) + b"-----END CERTIFICATE-----\n"
+    for load, data in ((load_der_certificate, bad), (load_pem_certificates, bad), (load_pem_certificates, pem)):
+        with pytest.raises(InvalidInput, match="not supported"):
+            load(data)
 
 
 def test_trust_store_accepts_cas_only_idempotently(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
