@@ -110,6 +110,13 @@ def _verify(env: Env, result: Any, recipient: ec.EllipticCurvePrivateKey, sessio
                            session_id=session, kind=kind)
 
 
+def _installed(env: Env) -> tuple[Vehicle, str, Any, Received]:
+    """A vehicle with a contract, its installation answered and checked: (vehicle, eMAID, answer, received)."""
+    vehicle, emaid = env.contract_with_vehicle()
+    result, session = _install(env, vehicle)
+    return vehicle, emaid, result, _verify(env, result, vehicle.key, session)
+
+
 # -- the good paths ------------------------------------------------------------------------------------------
 
 def test_install_answer_verifies_on_the_ev_side(env: Env) -> None:
@@ -150,9 +157,7 @@ def test_sloppy_root_ids_still_match(env: Env, style: str) -> None:
 
 
 def test_update_answer_verifies_with_the_old_contract_key(env: Env) -> None:
-    vehicle, emaid = env.contract_with_vehicle()
-    first, session = _install(env, vehicle)
-    old = _verify(env, first, vehicle.key, session)
+    _, emaid, first, old = _installed(env)
     session2 = os.urandom(8)
     exi = update_request(old.key, old.certificate, old.sub_cas, emaid, [env.v2g_root], session_id=session2)
     result = answer(exi, env.ctx, action=Action.UPDATE)
@@ -354,26 +359,20 @@ def test_no_acceptable_root_mints_no_contract(env: Env) -> None:
 
 
 def test_update_signed_with_the_wrong_key(env: Env) -> None:
-    vehicle, emaid = env.contract_with_vehicle()
-    first, session = _install(env, vehicle)
-    old = _verify(env, first, vehicle.key, session)
+    vehicle, emaid, _, old = _installed(env)
     exi = update_request(vehicle.key, old.certificate, old.sub_cas, emaid, [env.v2g_root])
     _refused(env, exi, ResponseCode.FAILED_SignatureError, kind="CertificateUpdateRes")
 
 
 def test_update_with_an_emaid_other_than_the_certificate(env: Env) -> None:
-    vehicle, emaid = env.contract_with_vehicle()
-    first, session = _install(env, vehicle)
-    old = _verify(env, first, vehicle.key, session)
+    _, _, _, old = _installed(env)
     _, other = env.contract_with_vehicle()
     exi = update_request(old.key, old.certificate, old.sub_cas, other, [env.v2g_root])
     _refused(env, exi, ResponseCode.FAILED_CertChainError, kind="CertificateUpdateRes")
 
 
 def test_revoked_contract_install_and_update(env: Env) -> None:
-    vehicle, emaid = env.contract_with_vehicle()
-    first, session = _install(env, vehicle)
-    old = _verify(env, first, vehicle.key, session)
+    vehicle, emaid, first, old = _installed(env)
     contract, revoked = cancel_contract(env.registry, env.services.authority, emaid, actor="mo",
                                         at=env.services.clock())
     assert contract.status is ContractStatus.REVOKED and revoked == [first.certificate_serial]
