@@ -71,7 +71,7 @@ def create_app(
     app.add_middleware(ErrorBarrierMiddleware)  # outermost of ours: also catches errors of the body cap
 
     @app.get("/health", tags=["service"], summary="Liveness: the app is up")
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
         return {"status": "ok"}
 
     app.include_router(auth.router)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote_plus
 
@@ -26,11 +26,11 @@ from starlette.concurrency import run_in_threadpool
 from api.context import ApiContext, get_context
 from api.credentials import DUMMY_HASH, verify_secret
 from api.errors import ApiError
-from api.tokens import TokenError
+from api.tokens import TokenClaims, TokenError
 from pki.requester import NotAuthorized, Requester, Role
 from pki.requester import require_role as _policy_require_role
 
-__all__ = ["router", "authenticate", "bearer_token", "require_role", "optional_requester", "SCOPES"]
+__all__ = ["router", "authenticate", "bearer_token", "require_role", "SCOPES"]
 
 router = APIRouter(tags=["auth"])
 
@@ -56,29 +56,45 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
-def authenticate(request: Request, ctx: ApiContext) -> Requester:
+def _claims(request: Request, ctx: ApiContext) -> TokenClaims:
+    """The verified claims of the request's bearer token (no I/O: HMAC and the clock)."""
     token = bearer_token(request)
     if token is None:
         raise ApiError(401, "authentication required: send Authorization: Bearer <token> from POST /oauth/token",
                        code="unauthorized", headers={"WWW-Authenticate": _CHALLENGE})
     try:
-        claims = ctx.signer.verify(token)
+        return ctx.signer.verify(token)
     except TokenError as exc:
         raise ApiError(401, f"invalid bearer token: {exc}", code="invalid_token",
                        headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'}) from None
-    if not ctx.active.is_active(claims.client_id):
+
+
+def _active(claims: TokenClaims, active: bool) -> Requester:
+    if not active:
         raise ApiError(401, "invalid bearer token: client disabled", code="invalid_token",
                        headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
     return claims.requester
 
 
-def require_role(*roles: Role | str) -> Callable[..., Requester]:
+def authenticate(request: Request, ctx: ApiContext) -> Requester:
+    """The requester behind the bearer token (blocking: may re-read the client from the store)."""
+    claims = _claims(request, ctx)
+    return _active(claims, ctx.active.is_active(claims.client_id))
+
+
+def require_role(*roles: Role | str) -> Callable[..., Awaitable[Requester]]:
     """A FastAPI dependency: the authenticated requester, which must hold one of ``roles`` (none given: any
-    role). Use as ``requester: Annotated[Requester, Depends(require_role("mo"))]``."""
+    role). Use as ``requester: Annotated[Requester, Depends(require_role("mo"))]``. It runs on the event loop
+    (a sync dependency would cost a thread-pool round trip per request); only the periodic re-read of the
+    client's status goes to a thread."""
     wanted = tuple(Role(r) for r in roles)
 
-    def dependency(request: Request, ctx: Annotated[ApiContext, Depends(get_context)]) -> Requester:
-        requester = authenticate(request, ctx)
+    async def dependency(request: Request, ctx: Annotated[ApiContext, Depends(get_context)]) -> Requester:
+        claims = _claims(request, ctx)
+        active = ctx.active.cached(claims.client_id)
+        if active is None:
+            active = await run_in_threadpool(ctx.active.is_active, claims.client_id)
+        requester = _active(claims, active)
         if wanted:
             try:
                 _policy_require_role(requester, *wanted)
@@ -87,14 +103,6 @@ def require_role(*roles: Role | str) -> Callable[..., Requester]:
         return requester
 
     return dependency
-
-
-def optional_requester(request: Request, ctx: ApiContext) -> Requester | None:
-    """The requester if a valid token came along, else None (public routes that behave better with one)."""
-    try:
-        return authenticate(request, ctx) if bearer_token(request) else None
-    except ApiError:
-        return None
 
 
 # -- the token endpoint -------------------------------------------------------------------------------------

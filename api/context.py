@@ -57,12 +57,20 @@ class ActiveClients:
         self._seen: dict[str, tuple[float, bool]] = {}
         self._lock = threading.Lock()
 
-    def is_active(self, client_id: str) -> bool:
-        now = time.monotonic()
+    def cached(self, client_id: str) -> bool | None:
+        """The status seen less than ``recheck_s`` ago, or None (then ask ``is_active``)."""
         with self._lock:
-            cached = self._seen.get(client_id)
-        if cached is not None and now - cached[0] < self._recheck_s:
-            return cached[1]
+            seen = self._seen.get(client_id)
+        if seen is not None and time.monotonic() - seen[0] < self._recheck_s:
+            return seen[1]
+        return None
+
+    def is_active(self, client_id: str) -> bool:
+        """The cached status, or the directory's (blocking) when the cache is older than ``recheck_s``."""
+        cached = self.cached(client_id)
+        if cached is not None:
+            return cached
+        now = time.monotonic()
         record = self._directory.get(client_id)
         active = record is not None and record.active
         with self._lock:
@@ -80,7 +88,8 @@ class ApiContext:
     extras: dict[str, Any] = field(default_factory=dict)  # for routers added later (contract provisioning)
 
 
-def get_context(request: Request) -> ApiContext:
-    """FastAPI dependency: the app's context (``app.state.pnc``)."""
+async def get_context(request: Request) -> ApiContext:
+    """FastAPI dependency: the app's context (``app.state.pnc``). Async so that FastAPI calls it on the event
+    loop instead of a thread-pool round trip."""
     ctx: ApiContext = request.app.state.pnc
     return ctx

@@ -95,7 +95,7 @@ def _enroll(ctx: ApiContext, request: Request, op: str, entry: EstLabel, body: b
 
 
 async def handle(request: Request, op: str, label: str | None, iso: str | None, alg: str | None) -> Response:
-    ctx = get_context(request)
+    ctx = await get_context(request)
     entry = resolve_label(ctx.settings, label, iso, alg)
     if op == "cacerts":
         return _pkcs7(await run_in_threadpool(_cacerts, ctx, entry))
