@@ -7,7 +7,7 @@ In-process: ``iso15118.contract.answer`` on pre-built, signed CertificateInstall
 OEM chain and signature check, contract lookup, issuance under MO Sub-CA 2 with its store commit and audit
 entry, key encryption, CPS signature, encode, self-check). Peer: ``RegistrationAuthority.issue_for_key`` of a
 contract certificate alone (what any CA would do for the same request). Over HTTP: ``POST
-/v1/ocpp/get-15118-ev-certificate`` against a uvicorn server in its own process (as ``pnc serve api`` runs it),
+/v1/ocpp/get-15118-ev-certificate`` against ``pnc serve api`` in its own process,
 first one client at a time (the latency a station sees), then C concurrent keep-alive clients (throughput).
 Target: p99 <= 45 ms over HTTP (1% of the 4.5 s EVerest's SECC waits for the whole chain).
 """
@@ -16,42 +16,21 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
-import io
-import json
+import functools
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.api_server import BenchStore, drive  # noqa: E402
 
-PASSPHRASE = "bench passphrase, not a secret"
 TARGET_P99_MS = 45.0
 VEHICLES = 20
-
-_SERVER = """
-import sys, uvicorn
-from api import create_app
-from ca_store.services import open_services
-services = open_services(sys.argv[1], passphrase=sys.argv[3].encode(), require_keys=True)
-uvicorn.run(create_app(services), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def stats(latencies: list[float], elapsed: float) -> tuple[float, float, float]:
@@ -72,37 +51,11 @@ def timed(calls: list[Callable[[], object]]) -> tuple[float, float, float]:
 
 
 def over_http(base_url: str, token: str, bodies: list[str], concurrency: int) -> tuple[float, float, float]:
-    headers = {"Authorization": f"Bearer {token}"}
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    queue = list(bodies)
-
-    def worker() -> None:
-        with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    body = queue.pop()
-                t = time.perf_counter()
-                r = client.post("/v1/ocpp/get-15118-ev-certificate", json={
-                    "iso15118SchemaVersion": "urn:iso:15118:2:2013:MsgDef", "action": "Install", "exiRequest": body})
-                elapsed = time.perf_counter() - t
-                with lock:
-                    latencies.append(elapsed)
-                    if r.status_code != 200 or r.json().get("status") != "Accepted" or "statusInfo" in r.json():
-                        failures.append(f"{r.status_code} {r.text[:200]}")
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} requests failed, first: {failures[0]}")
+    elapsed, latencies = drive(
+        base_url, {"Authorization": f"Bearer {token}"}, bodies, concurrency,
+        lambda client, body: client.post("/v1/ocpp/get-15118-ev-certificate", json={
+            "iso15118SchemaVersion": "urn:iso:15118:2:2013:MsgDef", "action": "Install", "exiRequest": body}),
+        lambda r: r.status_code == 200 and r.json().get("status") == "Accepted" and "statusInfo" not in r.json())
     return stats(latencies, elapsed)
 
 
@@ -114,26 +67,17 @@ def main() -> int:
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from ca_store import sqlite_url
     from ca_store.contracts import SqlContractRegistry
-    from ca_store.services import initialize
     from iso15118.contract import answer
     from iso15118.contract.testing import installation_request, provision_vehicle
     from pki.cli.contract_cmd import provisioning_for
-    from pki.cli.main import main as pnc
     from pki.contracts import mint_emaid, new_contract
     from pki.policy import SubjectClaims
     from pki.profiles import get_profile
 
     with tempfile.TemporaryDirectory(prefix="pnc-bench-") as tmp:
-        data_dir = Path(tmp) / "pki"
-        url = sqlite_url(data_dir)
-        services = initialize(url, passphrase=PASSPHRASE.encode())
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            pnc(["--data-dir", str(data_dir), "client", "add", "bench", "--role", "csms",
-                 "--evse-operator-id", "DE*ICE", "--json"])
-        client = json.loads(out.getvalue())
+        bench = BenchStore.create(Path(tmp))
+        services = bench.services
         registry = SqlContractRegistry(services.store)
         v2g_root = services.authority.ca_certificate(services.authority.ca("v2g-root"))
         requests = []
@@ -155,33 +99,13 @@ def main() -> int:
                                                      requester="bench", issuer="mo-sub2")
 
         peer = timed([issue(k) for k in keys])
-        local = timed([(lambda e=exi: answer(e, ctx)) for exi in calls])
+        local = timed([functools.partial(answer, exi, ctx) for exi in calls])
 
-        port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        server = subprocess.Popen([sys.executable, "-c", _SERVER, url, str(port), PASSPHRASE], env=env)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("server did not start")
-                time.sleep(0.1)
-            token = httpx.post(f"{base_url}/oauth/token", json={
-                "client_id": client["client_id"], "client_secret": client["client_secret"],
-                "grant_type": "client_credentials"}).json()["access_token"]
+        with bench.api_server() as (base_url, token):
             bodies = [base64.b64encode(exi).decode() for exi in calls]
             over_http(base_url, token, bodies[:10], 1)  # warm-up of the server process
             sequential = over_http(base_url, token, bodies, 1)
             parallel = over_http(base_url, token, bodies, args.concurrency)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
     def line(label: str, r: tuple[float, float, float]) -> str:
         return f"{label:<38}{r[0]:8.1f} req/s   p50 {r[1]:6.1f} ms   p99 {r[2]:6.1f} ms"
