@@ -113,7 +113,7 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, str]:
     if "json" in content_type or body.lstrip()[:1] == b"{":
         try:
             data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError; RecursionError: deep nesting
             raise ApiError(400, "body is not valid JSON", code="invalid_request") from None
         if not isinstance(data, dict):
             raise ApiError(400, "body must be a JSON object", code="invalid_request")
