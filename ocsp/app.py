@@ -307,7 +307,7 @@ class OcspApp:
         try:
             body = await self._body(scope, receive)
             serial = int(str(json.loads(body)["serial"]).lower().removeprefix("0x").replace(":", ""), 16)
-        except (_TooLarge, ValueError, KeyError, TypeError):
+        except (_TooLarge, ValueError, KeyError, TypeError, RecursionError):  # RecursionError: deeply nested JSON
             await _plain(send, 400, b'body must be {"serial": "<hex>"}')
             return
         try:

@@ -122,3 +122,12 @@ def test_a_responder_in_another_process_follows_the_audit_log(pki_services: Any,
             time.sleep(0.1)
         crl = x509.load_der_x509_crl(httpx.get(url + f"/crl/{leaf.record.issuer}.crl", timeout=10).content)
         assert crl.get_revoked_certificate_by_serial_number(leaf.record.serial) is not None
+
+
+def test_internal_endpoint_refuses_bad_bodies(world: World) -> None:
+    headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+    for body in (b"", b"{", b"[]", b'{"serial": null}', b'{"serial": "xyz"}', b"\xff", b"[" * 10000):
+        r = httpx.post(world.url + "/ocsp/_internal/changed", content=body, headers=headers, timeout=10)
+        assert r.status_code == 400, body[:20]
+    r = httpx.post(world.url + "/ocsp/_internal/changed", json={"serial": "7f" * 19}, headers=headers, timeout=10)
+    assert r.status_code == 404
