@@ -162,6 +162,8 @@ class OcspApp:
             await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+        elif kind == "websocket":  # OCSP is plain HTTP: refuse the upgrade (403) instead of leaving it unanswered
+            await send({"type": "websocket.close", "code": 1008})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

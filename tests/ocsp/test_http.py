@@ -110,6 +110,14 @@ def test_one_mebibyte_body_is_refused_without_reading_it(world: World) -> None:
     assert full.content == MALFORMED
 
 
+def test_websocket_upgrade_is_refused_not_a_500(world: World) -> None:
+    port = int(world.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET /ocsp HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 403")
+
+
 def test_hundred_cert_ids_are_all_answered(world: World) -> None:
     response = post(world, many_cert_ids(world, 100))
     parsed = x_ocsp.load_der_ocsp_response(response.content)
