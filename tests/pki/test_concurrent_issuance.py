@@ -59,6 +59,7 @@ def test_two_processes_issue_concurrently(backend: str, tmp_path: Path) -> None:
     from ca_store.services import initialize
 
     url = sqlite_url(tmp_path / "store") if backend == "sqlite" else _pg_url()
+    svc = None
     try:
         svc = initialize(url, passphrase=b"pw")
         before = len(svc.store.list_certificates())
@@ -76,5 +77,7 @@ def test_two_processes_issue_concurrently(backend: str, tmp_path: Path) -> None:
         assert verify_chain(entries) == len(entries)
         assert sum(1 for e in entries if e.event.action == "cert.issue") == 2 * PER_PROCESS
     finally:
+        if svc is not None:
+            svc.store.close()  # else its pooled connections are garbage-collected open (ResourceWarning later)
         if backend == "postgres":
             _drop_schema(url)
