@@ -29,12 +29,12 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from pki.authority import CertificateAuthority
-from pki.errors import InvalidInput, PolicyRefused
+from pki.errors import InvalidInput
 from pki.model import CaRecord
 from pki.ports import PrivateKey, StoreTx
-from pki.profiles import DEFAULT_ISSUER, PROFILES, KeySpec, get_profile, with_validity
+from pki.profiles import DEFAULT_ISSUER, PROFILES, KeySpec, Profile, get_profile
 
-__all__ = ["CaSpec", "HierarchyConfig", "load_config", "DEFAULT_CAS", "build_hierarchy"]
+__all__ = ["CaSpec", "HierarchyConfig", "load_config", "parse_config", "DEFAULT_CAS", "build_hierarchy"]
 
 # Parents before children.
 DEFAULT_CAS: tuple[str, ...] = (
@@ -78,66 +78,123 @@ class HierarchyConfig:
     validity: Mapping[str, timedelta] = field(default_factory=dict)
 
 
+_TOP_KEYS = ("organization", "country", "public_url", "cas", "validity", "ca")
+_CA_KEYS = ("profile", "parent", "cn", "organization", "country", "key", "crl_distribution", "days")
+_UB_NAME = 64  # RFC 5280 ub-common-name, ub-organization-name
+
+
+def _table(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidInput(f"config: {where} must be a table")
+    return value
+
+
+def _text(raw: Mapping[str, Any], key: str, where: str, default: str) -> str:
+    """A subject attribute: CN and O 1..64 characters, C two ASCII letters (X.520 / RFC 5280 upper bounds)."""
+    value = raw.get(key, default)
+    if not isinstance(value, str):
+        raise InvalidInput(f"config: {where}{key} must be a string")
+    if key == "country":
+        if len(value) != 2 or not value.isascii() or not value.isalpha():
+            raise InvalidInput(f"config: {where}country {value!r} must be a 2-letter ISO 3166 code")
+        return value.upper()
+    if not value.strip() or len(value) > _UB_NAME:
+        raise InvalidInput(f"config: {where}{key} must have 1..{_UB_NAME} characters")
+    return value
+
+
+def _days(value: object, profile: Profile, where: str) -> timedelta:
+    """Whole days, 1 up to the profile's maximum validity."""
+    limit = profile.max_validity.days
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise InvalidInput(f"config: {where} must be a whole number of days from 1 to {limit} ({profile.name})")
+    return timedelta(days=value)
+
+
 def _ca_spec(name: str, base: HierarchyConfig, raw: Mapping[str, Any], chosen: set[str]) -> CaSpec:
-    profile = get_profile(raw.get("profile", name))
+    where = f"[ca.{name}] "
+    unknown = sorted(set(raw) - set(_CA_KEYS))
+    if unknown:
+        raise InvalidInput(f"config: {where}unknown keys {unknown} (known: {', '.join(_CA_KEYS)})")
+    profile_name = raw.get("profile", name)
+    if not isinstance(profile_name, str):
+        raise InvalidInput(f"config: {where}profile must be a string")
+    profile = get_profile(profile_name)
     if not profile.is_ca:
         raise InvalidInput(f"config: {name}: profile {profile.name} is not a CA profile")
-    parent: str | None = raw.get("parent")
+    parent = raw.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise InvalidInput(f"config: {where}parent must be a CA name")
     if parent is None and profile.issuers:
         default = DEFAULT_ISSUER.get(profile.name)
         # Sub-CA 1 may be absent (pnc-facts §1): then Sub-CA 2 hangs directly below the root.
         parent = default if default in chosen else next((p for p in profile.issuers if p in chosen), None)
         if parent is None:
             raise InvalidInput(f"config: {name} needs one of {', '.join(profile.issuers)} in `cas`")
-    days = raw.get("days")
-    key = str(raw.get("key", KeySpec.EC_P256.value))
+    key = raw.get("key", KeySpec.EC_P256.value)
     if key not in profile.keys:
         raise InvalidInput(f"config: {name}: key {key} not allowed (allowed: {', '.join(profile.keys)})")
+    crl_distribution = raw.get("crl_distribution", False)
+    if not isinstance(crl_distribution, bool):
+        raise InvalidInput(f"config: {where}crl_distribution must be true or false")
     return CaSpec(
         name=name,
         profile=profile.name,
-        cn=str(raw.get("cn", _DEFAULT_CN.get(name, name))),
-        organization=str(raw.get("organization", base.organization)),
-        country=str(raw.get("country", base.country)),
-        key=key,
-        crl_distribution=bool(raw.get("crl_distribution", False)),
-        validity=timedelta(days=int(days)) if days is not None else None,
+        cn=_text(raw, "cn", where, _DEFAULT_CN.get(name, name)),
+        organization=_text(raw, "organization", where, base.organization),
+        country=_text(raw, "country", where, base.country),
+        key=str(key),
+        crl_distribution=crl_distribution,
+        validity=_days(raw["days"], profile, f"{where}days") if "days" in raw else None,
         parent=parent,
     )
 
 
 def load_config(path: Path | None) -> HierarchyConfig:
-    raw: dict[str, Any] = {}
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"config {path}: {exc}") from None
-    unknown = set(raw) - {"organization", "country", "public_url", "cas", "validity", "ca"}
+    """The hierarchy of a TOML file (None: the defaults). ``InvalidInput`` names the first problem."""
+    if path is None:
+        return parse_config("")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"config {path}: {exc}") from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, source: str = "config") -> HierarchyConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{source}: {exc}") from None
+    unknown = sorted(set(raw) - set(_TOP_KEYS))
     if unknown:
-        raise InvalidInput(f"config: unknown keys {sorted(unknown)}")
+        raise InvalidInput(f"config: unknown keys {unknown} (known: {', '.join(_TOP_KEYS)})")
     validity: dict[str, timedelta] = {}
-    for prof, days in dict(raw.get("validity", {})).items():
+    for prof, days in _table(raw.get("validity", {}), "[validity]").items():
         if prof not in PROFILES:
             raise InvalidInput(f"config: [validity] names unknown profile {prof!r}")
-        try:
-            validity[prof] = with_validity(PROFILES[prof], timedelta(days=int(days))).default_validity
-        except (PolicyRefused, ValueError, TypeError) as exc:
-            raise InvalidInput(f"config: [validity] {prof}: {exc}") from None
+        validity[prof] = _days(days, PROFILES[prof], f"[validity] {prof}")
+    public_url = raw.get("public_url")
+    if public_url is not None and not (isinstance(public_url, str) and public_url.startswith(("http://", "https://"))):
+        raise InvalidInput(f"config: public_url must be an http:// or https:// URL, not {public_url!r}")
     base = HierarchyConfig(
-        organization=str(raw.get("organization", DEFAULT_ORGANIZATION)),
-        country=str(raw.get("country", DEFAULT_COUNTRY)),
-        public_url=raw.get("public_url"),
+        organization=_text(raw, "organization", "", DEFAULT_ORGANIZATION),
+        country=_text(raw, "country", "", DEFAULT_COUNTRY),
+        public_url=public_url,
         validity=validity,
     )
-    names = tuple(raw.get("cas", DEFAULT_CAS))
-    per_ca = dict(raw.get("ca", {}))
+    names = raw.get("cas", DEFAULT_CAS)
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise InvalidInput("config: `cas` must be a list of CA names")
+    if len(set(names)) != len(names):
+        raise InvalidInput("config: `cas` names a CA more than once")
+    per_ca = _table(raw.get("ca", {}), "[ca]")
     for extra in set(per_ca) - set(names):
         raise InvalidInput(f"config: [ca.{extra}] is not in `cas`")
     chosen: set[str] = set()
     specs = []
     for name in names:
-        spec = _ca_spec(name, base, dict(per_ca.get(name, {})), chosen)
+        spec = _ca_spec(name, base, _table(per_ca.get(name, {}), f"[ca.{name}]"), chosen)
         chosen.add(name)
         specs.append(spec)
     return HierarchyConfig(base.organization, base.country, base.public_url, tuple(specs), validity)
