@@ -4,6 +4,7 @@ issuance calls. Holds no keys; decides what may be issued to whom.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -14,19 +15,19 @@ from pki.errors import NotFound, PolicyRefused
 from pki.model import CertificateRecord, RevocationReason
 from pki.policy import SubjectClaims, build_subject, claims_from_name
 from pki.ports import PublicKey
-from pki.profiles import DEFAULT_ISSUER, Profile, get_profile
+from pki.profiles import DEFAULT_ISSUER, Kind, Profile, get_profile
 
 __all__ = ["RegistrationAuthority", "parse_serial"]
+
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 def parse_serial(text: str) -> int:
     """A serial as operators write it: hex, optionally with ``0x`` or ``:`` separators."""
     cleaned = text.strip().lower().removeprefix("0x").replace(":", "")
-    try:
-        value = int(cleaned, 16)
-    except ValueError:
-        raise NotFound(f"{text!r} is not a serial number (hexadecimal expected)") from None
-    return value
+    if not _HEX.fullmatch(cleaned):  # int(..., 16) alone would also take "-5", "+5" and "1_0"
+        raise NotFound(f"{text!r} is not a serial number (hexadecimal expected)")
+    return int(cleaned, 16)
 
 
 class RegistrationAuthority:
@@ -53,7 +54,7 @@ class RegistrationAuthority:
     ) -> Issued:
         """CSR → certificate: proof of possession, key policy, subject rules; CSR extensions ignored."""
         profile = get_profile(profile_name)
-        if profile.kind.value == "root":
+        if profile.kind is Kind.ROOT:
             raise PolicyRefused("root certificates are created by `pnc init`, not from a CSR")
         csr = load_csr(csr_data)
         public_key: PublicKey = csr.public_key()  # type: ignore[assignment]

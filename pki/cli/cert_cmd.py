@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from pki.authority import Issued, serial_hex
 from pki.cli import exit_codes
+from pki.cli.args import days, positive_int, read_input
 from pki.cli.context import services
 from pki.cli.output import emit_json, err, iso, out, pem, table
 from pki.model import CertificateRecord, RevocationReason
@@ -27,7 +26,7 @@ def register(sub: Any) -> None:
     issue.add_argument("--profile", required=True)
     issue.add_argument("--csr", required=True, help="CSR file (PEM, DER or base64 DER); - for stdin")
     issue.add_argument("--issuer", help="issuing CA name (default: the profile's usual CA)")
-    issue.add_argument("--days", type=int, help="validity in days (default: the profile's)")
+    issue.add_argument("--days", type=days, help="validity in days (default: the profile's)")
     issue.add_argument("--json", action="store_true")
     issue.set_defaults(func=run_issue)
 
@@ -35,7 +34,7 @@ def register(sub: Any) -> None:
     ls.add_argument("--issuer")
     ls.add_argument("--profile")
     ls.add_argument("--revoked", action="store_true", help="only revoked certificates")
-    ls.add_argument("--limit", type=int, default=None)
+    ls.add_argument("--limit", type=positive_int, default=None)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=run_list)
 
@@ -48,7 +47,7 @@ def register(sub: Any) -> None:
     renew = cs.add_parser("renew", help="renew (same subject and key) or re-key (--csr) a certificate")
     renew.add_argument("serial")
     renew.add_argument("--csr", help="re-key: CSR with the new key")
-    renew.add_argument("--days", type=int)
+    renew.add_argument("--days", type=days)
     renew.add_argument("--json", action="store_true")
     renew.set_defaults(func=run_renew)
 
@@ -84,19 +83,6 @@ def issued_json(issued: Issued) -> dict[str, Any]:
     }
 
 
-def _read(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise _UsageError(f"cannot read {path}: {exc.strerror}") from None
-
-
-class _UsageError(Exception):
-    pass
-
-
 def _days(value: int | None) -> timedelta | None:
     return timedelta(days=value) if value is not None else None
 
@@ -111,11 +97,7 @@ def _print_issued(issued: Issued, as_json: bool) -> None:
 
 
 def run_issue(args: argparse.Namespace) -> int:
-    try:
-        csr = _read(args.csr)
-    except _UsageError as exc:
-        err(str(exc))
-        return exit_codes.USAGE
+    csr = read_input(args.csr)
     svc = services(args, need_keys=True)
     issued = svc.ra.issue_from_csr(csr, args.profile, requester="cli", issuer=args.issuer, validity=_days(args.days))
     _print_issued(issued, args.json)
@@ -155,14 +137,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_renew(args: argparse.Namespace) -> int:
-    svc = services(args, need_keys=True)
     serial = parse_serial(args.serial)
-    if args.csr:
-        try:
-            csr = _read(args.csr)
-        except _UsageError as exc:
-            err(str(exc))
-            return exit_codes.USAGE
+    csr = read_input(args.csr) if args.csr else None
+    svc = services(args, need_keys=True)
+    if csr is not None:
         issued = svc.ra.rekey(serial, csr, requester="cli", validity=_days(args.days))
     else:
         issued = svc.ra.renew(serial, requester="cli", validity=_days(args.days))

@@ -15,6 +15,7 @@ from typing import Any
 
 from pki.authority import serial_hex
 from pki.cli import exit_codes
+from pki.cli.args import days, positive_int
 from pki.cli.context import services
 from pki.cli.output import emit_json, err, iso, out, table
 from pki.contracts import Contract, ContractStatus, ProvisioningPolicy, cancel_contract, new_contract
@@ -41,7 +42,7 @@ def register(sub: Any) -> None:
     ls = cs.add_parser("list", help="list contracts, newest first")
     ls.add_argument("--pcid")
     ls.add_argument("--status", choices=[s.value for s in ContractStatus])
-    ls.add_argument("--limit", type=int)
+    ls.add_argument("--limit", type=positive_int)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=run_list)
 
@@ -61,7 +62,7 @@ def register(sub: Any) -> None:
     policy.add_argument("--auto-provision", choices=["on", "off"],
                         help="mint a contract for an unknown PCID on its first CertificateInstallationReq")
     policy.add_argument("--provider-prefix", help="country + provider ID of minted eMAIDs, e.g. DEPNC")
-    policy.add_argument("--validity-days", type=int, help="length of minted contracts")
+    policy.add_argument("--validity-days", type=days, help="length of minted contracts")
     policy.add_argument("--json", action="store_true")
     policy.set_defaults(func=run_policy)
 

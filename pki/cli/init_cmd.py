@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pki.cli import exit_codes
+from pki.cli.args import UsageError, read_input
 from pki.cli.context import read_passphrase, store_url
 from pki.cli.output import out
 from pki.errors import KeyAccessError
@@ -24,9 +25,16 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ca_store.services import initialize
-    from pki.ceremony import load_config
+    from pki.ceremony import load_config, parse_config
 
-    config = load_config(args.config)
+    if args.config is None:
+        config = load_config(None)
+    else:
+        try:
+            text = read_input(args.config).decode()
+        except UnicodeDecodeError:
+            raise UsageError(f"{args.config} is not UTF-8 text (TOML)") from None
+        config = parse_config(text, str(args.config))
     passphrase = read_passphrase(args)
     if not passphrase:
         raise KeyAccessError("a passphrase is required: set PNC_PASSPHRASE or pass --passphrase-file")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pki import errors
 from pki.cli import exit_codes
+from pki.cli.args import UsageError
 
 __all__ = ["main", "build_parser", "exit_code_for", "COMMAND_MODULES", "EXIT_CODES"]
 
@@ -108,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except errors.PkiError as exc:
         print(f"pnc: error: {exc}", file=sys.stderr)
         return exit_code_for(exc)
+    except UsageError as exc:
+        print(f"pnc: error: {exc}", file=sys.stderr)
+        return exit_codes.USAGE
     except KeyboardInterrupt:
         return exit_codes.FAILURE
     return code

@@ -10,12 +10,12 @@ accepted, and nothing is stored if any of them is refused.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from pki.cli import exit_codes
+from pki.cli.args import read_input
 from pki.cli.context import services
-from pki.cli.output import emit_json, err, iso, out, table
+from pki.cli.output import emit_json, iso, out, table
 from pki.trust import TrustedCertificate, TrustKind, load_pem_certificates
 
 __all__ = ["register", "trusted_json"]
@@ -58,12 +58,7 @@ def _store(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    try:
-        data = Path(args.file).read_bytes()
-    except OSError as exc:
-        err(f"cannot read {args.file}: {exc.strerror}")
-        return exit_codes.USAGE
-    certificates = load_pem_certificates(data)
+    certificates = load_pem_certificates(read_input(args.file))
     svc, trust = _store(args)
     added = trust.add(TrustKind(args.kind), certificates, actor="cli", at=svc.clock())
     if args.json:

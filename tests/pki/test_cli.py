@@ -255,3 +255,60 @@ def test_unknown_things(cli: Cli, tmp_path: Path) -> None:
     assert r.returncode == exit_codes.USAGE and b"unknown revocation reason" in r.stderr
     r = cli("cert", "issue", "--profile", "secc", "--csr", str(tmp_path / "missing.csr"))
     assert r.returncode == exit_codes.USAGE and b"cannot read" in r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("cert", "issue", "--profile", "secc", "--csr", "CSR", "--days", "0"),
+    ("cert", "issue", "--profile", "secc", "--csr", "CSR", "--days", "99999999999"),
+    ("cert", "renew", "ABCDEF", "--days", "-3"),
+    ("cert", "list", "--limit", "-1"),
+    ("contract", "list", "--limit", "0"),
+    ("contract", "policy", "--validity-days", "99999999999"),
+])
+def test_numbers_out_of_range_are_usage_errors(cli: Cli, tmp_path: Path, args: tuple[str, ...]) -> None:
+    before = cli.state()
+    csr = _write(tmp_path, "x.csr", csr_pem(make_csr("DE*ICE*E45B*78C")))
+    r = cli(*[csr if a == "CSR" else a for a in args])
+    assert r.returncode == exit_codes.USAGE, r.stderr
+    assert b"must be a whole number from 1 to" in r.stderr and b"Traceback" not in r.stderr
+    assert cli.state() == before
+
+
+@pytest.mark.parametrize("serial", ["1_0", "+5", "0x", "12 34"])
+def test_malformed_serials(cli: Cli, serial: str) -> None:
+    r = cli("cert", "show", serial)
+    assert r.returncode == exit_codes.NOT_FOUND and b"is not a serial number" in r.stderr
+
+
+BAD_CONFIGS = {
+    "validity not a table": ("validity = 5", "[validity] must be a table"),
+    "ca not a table": ('ca = "x"', "[ca] must be a table"),
+    "cas a string": ('cas = "v2g-root"', "`cas` must be a list of CA names"),
+    "cas twice": ('cas = ["v2g-root", "v2g-root"]', "names a CA more than once"),
+    "days not a number": ('cas = ["v2g-root"]\n[ca.v2g-root]\ndays = "abc"', "days must be a whole number"),
+    "days huge": ('cas = ["v2g-root"]\n[ca.v2g-root]\ndays = 99999999999', "days must be a whole number"),
+    "days zero": ("[validity]\nsecc = 0", "[validity] secc must be a whole number of days from 1 to 365"),
+    "country": ('country = "Germany"', "country 'Germany' must be a 2-letter"),
+    "empty cn": ('cas = ["v2g-root"]\n[ca.v2g-root]\ncn = ""', "cn must have 1..64 characters"),
+    "public url": ("public_url = 5", "public_url must be an http:// or https:// URL"),
+    "unknown ca key": ('cas = ["v2g-root"]\n[ca.v2g-root]\nbogus = 1', "unknown keys ['bogus']"),
+    "crl flag": ('cas = ["v2g-root"]\n[ca.v2g-root]\ncrl_distribution = "no"', "crl_distribution must be true"),
+    "not toml": ("cas = [", "pki.toml"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_values_are_refused_before_anything_is_created(tmp_path: Path, case: str) -> None:
+    text, message = BAD_CONFIGS[case]
+    (tmp_path / "pki.toml").write_text(text + "\n")
+    c = Cli(tmp_path / "d")
+    r = c("init", "--config", str(tmp_path / "pki.toml"))
+    assert r.returncode == exit_codes.REFUSED, r.stderr
+    assert message in r.stderr.decode() and b"Traceback" not in r.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_unreadable_config_is_a_usage_error(tmp_path: Path) -> None:
+    r = Cli(tmp_path / "d")("init", "--config", str(tmp_path / "missing.toml"))
+    assert r.returncode == exit_codes.USAGE and b"cannot read" in r.stderr
+    assert not (tmp_path / "d").exists()
