@@ -25,9 +25,9 @@ from ocsp.crl import CrlCache, CrlEntry
 from ocsp.http import NO_CACHE, cache_control
 from ocsp.model import Answer
 from ocsp.request import MalformedRequest, decode_get_path
-from ocsp.responder import INTERNAL_ERROR, MALFORMED, TRY_LATER, Responder
+from ocsp.responder import MALFORMED, TRY_LATER, Responder, failure_answer
 from ocsp.settings import OcspSettings
-from pki.errors import PkiError, StoreUnavailable
+from pki.errors import PkiError
 from pki.model import CertificateRecord
 
 if TYPE_CHECKING:
@@ -251,12 +251,8 @@ class OcspApp:
                     return await asyncio.to_thread(responder.answer, result)
             finally:
                 self._waiting -= 1
-        except StoreUnavailable as exc:
-            _log.warning("OCSP: store unavailable: %s", exc)
-            return TRY_LATER
         except (PkiError, ValueError) as exc:  # the HTTP edge: nothing escapes as a 500
-            _log.error("OCSP: cannot answer: %s", exc)
-            return INTERNAL_ERROR
+            return failure_answer(exc)
 
     async def _send_answer(self, send: Send, answer: Answer, scope: Scope, *, head: bool) -> None:
         if answer.cacheable:

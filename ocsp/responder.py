@@ -36,7 +36,8 @@ from pki.model import CaRecord, CertificateRecord
 if TYPE_CHECKING:
     from ca_store.services import Services
 
-__all__ = ["Responder", "Entry", "state_of", "MALFORMED", "UNAUTHORIZED", "TRY_LATER", "INTERNAL_ERROR"]
+__all__ = ["Responder", "Entry", "state_of", "failure_answer", "MALFORMED", "UNAUTHORIZED", "TRY_LATER",
+           "INTERNAL_ERROR"]
 
 _log = logging.getLogger("pnc.ocsp")
 
@@ -64,6 +65,16 @@ def state_of(record: CertificateRecord) -> CertState:
     if record.revoked_at is not None:
         return CertState(Status.REVOKED, record.revoked_at, record.revocation_reason)
     return GOOD
+
+
+def failure_answer(exc: PkiError | ValueError) -> Answer:
+    """The OCSP edge's one translation of a failure (RFC 6960 §4.2.1): the store is down -> tryLater (the client
+    may retry), anything else -> internalError; never an HTTP 500."""
+    if isinstance(exc, StoreUnavailable):
+        _log.warning("OCSP: store unavailable: %s", exc)
+        return TRY_LATER
+    _log.error("OCSP: cannot answer: %s", exc)
+    return INTERNAL_ERROR
 
 
 def _moves_back(old: CertState | None, new: CertState) -> bool:
@@ -244,12 +255,8 @@ class Responder:
         try:
             result = self.prepare(body)
             return result if isinstance(result, Answer) else self.answer(result)
-        except StoreUnavailable as exc:
-            _log.warning("OCSP: store unavailable: %s", exc)
-            return TRY_LATER
         except (PkiError, ValueError) as exc:
-            _log.error("OCSP: cannot answer: %s", exc)
-            return INTERNAL_ERROR
+            return failure_answer(exc)
 
     def local_response(self, cert_id: CertId) -> bytes | None:
         """A response for ``cert_id`` with the state checked against the store now (for ``OcspClient``);
