@@ -24,19 +24,16 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.expression import ClauseElement
 
 from ca_store.codec import serial_from_hex, serial_to_hex
 from ca_store.engine import translate_errors
 from ca_store.sql import Statement
-from ca_store.store import SqlStore, SqlTx
+from ca_store.store import SqlStore
 from pki.contracts import Contract, ContractStatus, ProvisioningPolicy, canonical_emaid
 from pki.errors import AlreadyExists, AlreadyRevoked, NotFound
 from pki.model import AuditEvent
 
-__all__ = ["SqlContractRegistry", "contracts_table", "contract_certificates_table", "POLICY_META", "compile_for",
-           "run_in"]
+__all__ = ["SqlContractRegistry", "contracts_table", "contract_certificates_table", "POLICY_META"]
 
 POLICY_META = "contracts.policy"
 
@@ -65,22 +62,6 @@ contract_certificates_table = Table(
 )
 
 
-def compile_for(store: SqlStore, statement: ClauseElement) -> Statement:
-    """Compile a Core statement for the store's DBAPI cursor (named parameters, as ``ca_store.sql``)."""
-    dialect = (
-        sqlite.pysqlite.dialect(paramstyle="named")
-        if store.dialect == "sqlite"
-        else postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
-    )
-    compiled = statement.compile(dialect=dialect)
-    return Statement(str(compiled), {k: v for k, v in compiled.params.items() if v is not None})
-
-
-def run_in(tx: SqlTx, statement: Statement, params: Mapping[str, Any], what: str) -> Any:
-    """Run one of our statements inside a store transaction, so it commits (or not) with the audit entry."""
-    return tx._exec(statement, params, what)  # ca_store-internal: the transaction's cursor and error mapping
-
-
 def _ts(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -99,20 +80,20 @@ class SqlContractRegistry:
     def __init__(self, store: SqlStore) -> None:
         self.store = store
         c, cc = contracts_table.c, contract_certificates_table.c
-        self._insert = compile_for(store, contracts_table.insert().values(
+        self._insert = store.sql.compile(contracts_table.insert().values(
             {name: bindparam(name) for name in contracts_table.c.keys()}))
-        self._revoke = compile_for(store, update(contracts_table).where(
+        self._revoke = store.sql.compile(update(contracts_table).where(
             c.emaid == bindparam("key"), c.status == ContractStatus.ACTIVE.value
         ).values(status=ContractStatus.REVOKED.value, revoked_at=bindparam("at")))
-        self._link = compile_for(store, contract_certificates_table.insert().values(
+        self._link = store.sql.compile(contract_certificates_table.insert().values(
             serial=bindparam("serial"), emaid=bindparam("emaid"), issued_at=bindparam("issued_at")))
-        self._exists = compile_for(store, select(c.emaid).where(c.emaid == bindparam("key")))
+        self._exists = store.sql.compile(select(c.emaid).where(c.emaid == bindparam("key")))
         order = (c.created_at.desc(), c.emaid.desc())
-        self._by_emaid = compile_for(store, select(contracts_table).where(c.emaid == bindparam("key")))
-        self._certs_by_emaid = compile_for(store, select(cc.emaid, cc.serial).where(cc.emaid == bindparam("key"))
+        self._by_emaid = store.sql.compile(select(contracts_table).where(c.emaid == bindparam("key")))
+        self._certs_by_emaid = store.sql.compile(select(cc.emaid, cc.serial).where(cc.emaid == bindparam("key"))
                                            .order_by(cc.issued_at, cc.serial))
         joined = contracts_table.outerjoin(contract_certificates_table, cc.emaid == c.emaid)
-        self._by_pcid_joined = compile_for(store, select(contracts_table, cc.serial.label("cert_serial"))
+        self._by_pcid_joined = store.sql.compile(select(contracts_table, cc.serial.label("cert_serial"))
                                            .select_from(joined).where(c.pcid == bindparam("key"))
                                            .order_by(*order, cc.issued_at, cc.serial))
 
@@ -186,9 +167,9 @@ class SqlContractRegistry:
         }
         details = {"pcid": contract.pcid, "not_after": values["not_after"] or ""}
         with self.store.transaction() as tx:
-            if run_in(tx, self._exists, {"key": contract.emaid}, "contract").fetchone() is not None:
+            if tx.execute(self._exists, {"key": contract.emaid}, "contract").fetchone() is not None:
                 raise AlreadyExists(f"a contract with eMAID {contract.emaid} already exists (eMAIDs are never reused)")
-            run_in(tx, self._insert, values, f"contract {contract.emaid}")
+            tx.execute(self._insert, values, f"contract {contract.emaid}")
             tx.audit(AuditEvent("contract.add", f"contract:{contract.emaid}", actor, contract.created_at, details))
         return contract
 
@@ -197,7 +178,7 @@ class SqlContractRegistry:
         if current is None:
             raise NotFound(f"no contract with eMAID {emaid!r}")
         with self.store.transaction() as tx:
-            changed = run_in(tx, self._revoke, {"key": current.emaid, "at": _ts(at)}, "contract").rowcount
+            changed = tx.execute(self._revoke, {"key": current.emaid, "at": _ts(at)}, "contract").rowcount
             if changed != 1:
                 raise AlreadyRevoked(f"contract {current.emaid} is already revoked")
             tx.audit(AuditEvent("contract.revoke", f"contract:{current.emaid}", actor, at, {"pcid": current.pcid}))
@@ -205,7 +186,7 @@ class SqlContractRegistry:
 
     def record_certificate(self, emaid: str, serial: int, *, actor: str, at: datetime) -> None:
         with self.store.transaction() as tx:
-            run_in(tx, self._link, {"serial": serial_to_hex(serial), "emaid": emaid, "issued_at": _ts(at)},
+            tx.execute(self._link, {"serial": serial_to_hex(serial), "emaid": emaid, "issued_at": _ts(at)},
                    f"contract certificate of {emaid}")
             tx.audit(AuditEvent("contract.certificate", f"contract:{emaid}", actor, at,
                                 {"serial": format(serial, "X")}))

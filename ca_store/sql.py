@@ -80,51 +80,53 @@ class Sql:
         self.insert_crl = self._insert(crls, rows.CRL_COLUMNS)
         self.insert_audit = self._insert(audit, rows.AUDIT_COLUMNS)
         upsert = (sqlite.insert if dialect_name == "sqlite" else postgresql.insert)(meta)
-        self.upsert_meta = self._compile(
+        self.upsert_meta = self.compile(
             upsert.values(key=bindparam("key"), value=bindparam("value")).on_conflict_do_update(
                 index_elements=[meta.c.key], set_={"value": upsert.excluded.value}
             )
         )
-        self.audit_head = self._compile(audit_head)
-        self.revoke = self._compile(
+        self.audit_head = self.compile(audit_head)
+        self.revoke = self.compile(
             certificates.update()
             .where(c.serial == bindparam("serial"), c.revoked_at.is_(None))
             .values(revoked_at=bindparam("revoked_at"), revocation_reason=bindparam("reason"))
         )
         # Reads.
-        self.get_meta = self._compile(select(meta.c.value).where(meta.c.key == bindparam("key")))
-        self.get_key = self._compile(
+        self.get_meta = self.compile(select(meta.c.value).where(meta.c.key == bindparam("key")))
+        self.get_key = self.compile(
             select(*_columns(keys, rows.KEY_COLUMNS)).where(keys.c.label == bindparam("label"))
         )
         ca_columns = _columns(cas, rows.CA_COLUMNS)
-        self.get_ca = self._compile(select(*ca_columns).where(cas.c.name == bindparam("name")))
-        self.list_cas = self._compile(select(*ca_columns).order_by(cas.c.created_at, cas.c.name))
+        self.get_ca = self.compile(select(*ca_columns).where(cas.c.name == bindparam("name")))
+        self.list_cas = self.compile(select(*ca_columns).order_by(cas.c.created_at, cas.c.name))
         cert_columns = _columns(certificates, rows.CERT_COLUMNS)
-        self.get_cert = self._compile(select(*cert_columns).where(c.serial == bindparam("serial")))
+        self.get_cert = self.compile(select(*cert_columns).where(c.serial == bindparam("serial")))
         # Revocation status of a CA chain (at most REVOKED_AMONG_WIDTH serials per query; pad by repeating).
-        self.revoked_among = self._compile(
+        self.revoked_among = self.compile(
             select(c.serial).where(
                 c.serial.in_([bindparam(f"s{i}") for i in range(REVOKED_AMONG_WIDTH)]), c.revoked_at.is_not(None)
             )
         )
-        self.cert_exists = self._compile(select(c.id).where(c.serial == bindparam("serial")))
-        self.revoked_certs = self._compile(
+        self.cert_exists = self.compile(select(c.id).where(c.serial == bindparam("serial")))
+        self.revoked_certs = self.compile(
             select(*cert_columns).where(c.issuer == bindparam("issuer"), c.revoked_at.is_not(None)).order_by(c.id)
         )
-        self.latest_crl = self._compile(
+        self.latest_crl = self.compile(
             select(*_columns(crls, rows.CRL_COLUMNS))
             .where(crls.c.issuer == bindparam("issuer"))
             .order_by(crls.c.number.desc())
             .limit(1)
         )
-        self.audit_page = self._compile(
+        self.audit_page = self.compile(
             select(*_columns(audit, rows.AUDIT_COLUMNS))
             .where(audit.c.seq > bindparam("after"))
             .order_by(audit.c.seq)
             .limit(bindparam("page"))
         )
 
-    def _compile(self, statement: ClauseElement) -> Statement:
+    def compile(self, statement: ClauseElement) -> Statement:
+        """A Core statement as driver-ready SQL for this dialect (also for the feature tables of other modules,
+        e.g. ``ca_store.contracts``, run with ``SqlTx.execute``)."""
         compiled = statement.compile(dialect=self._dialect)
         # Our own parameters carry no value; the ones SQLAlchemy made from literals (LIMIT 1) do.
         defaults = {name: value for name, value in compiled.params.items() if value is not None}
@@ -132,7 +134,7 @@ class Sql:
 
     def _insert(self, table: Table, names: tuple[str, ...]) -> Statement:
         # inline(): no RETURNING of the generated id, nobody reads it.
-        return self._compile(table.insert().inline().values({name: bindparam(name) for name in names}))
+        return self.compile(table.insert().inline().values({name: bindparam(name) for name in names}))
 
     def list_certs(self, *, issuer: bool, profile: bool, revoked: bool | None, limit: bool) -> Statement:
         """The listing for one combination of filters (parameters: issuer, profile, limit), compiled once."""
@@ -149,5 +151,5 @@ class Sql:
                 query = query.where(c.revoked_at.is_not(None) if revoked else c.revoked_at.is_(None))
             if limit:
                 query = query.limit(bindparam("limit"))
-            statement = self._cert_lists[shape] = self._compile(query)
+            statement = self._cert_lists[shape] = self.compile(query)
         return statement

@@ -90,7 +90,7 @@ class SqlTx:
         self._raw = self._store.checkout()
         try:
             self._cursor = self._raw.cursor()
-            cursor = self._exec(self._sql.begin, None, "transaction")
+            cursor = self.execute(self._sql.begin, None, "transaction")
             if self._sql.head_at_begin:  # results: BEGIN, the advisory lock, the audit head
                 cursor.nextset()
                 cursor.nextset()
@@ -136,7 +136,9 @@ class SqlTx:
         if raw is not None:
             self._store.checkin(raw, healthy=self._failed is None)
 
-    def _exec(self, statement: Statement, params: Mapping[str, Any] | None = None, what: str = "") -> Any:
+    def execute(self, statement: Statement, params: Mapping[str, Any] | None = None, what: str = "") -> Any:
+        """Run one statement in this transaction and return the cursor; a database error becomes a
+        ``pki.errors`` error (``what`` names the object in its message) and kills the transaction."""
         self.check_usable()
         values = statement.params(params)
         try:
@@ -159,13 +161,13 @@ class SqlTx:
         self._head = (0, GENESIS) if row is None else (int(row[0]), bytes(row[1]))
 
     def add_key(self, key: KeyRecord) -> None:
-        self._exec(self._sql.insert_key, rows.key_params(key, self._codec), f"key {key.label!r}")
+        self.execute(self._sql.insert_key, rows.key_params(key, self._codec), f"key {key.label!r}")
 
     def add_ca(self, ca: CaRecord) -> None:
-        self._exec(self._sql.insert_ca, rows.ca_params(ca, self._codec), f"CA {ca.name!r}")
+        self.execute(self._sql.insert_ca, rows.ca_params(ca, self._codec), f"CA {ca.name!r}")
 
     def add_certificate(self, cert: CertificateRecord) -> None:
-        self._exec(self._sql.insert_cert, rows.cert_params(cert, self._codec), f"certificate serial {cert.serial:x}")
+        self.execute(self._sql.insert_cert, rows.cert_params(cert, self._codec), f"certificate serial {cert.serial:x}")
 
     def mark_revoked(self, serial: int, at: datetime, reason: RevocationReason) -> CertificateRecord:
         if not 0 <= serial < MAX_SERIAL:
@@ -173,9 +175,9 @@ class SqlTx:
         key = {"serial": serial_to_hex(serial)}
         # "Not yet revoked" is part of the UPDATE: a concurrent second revocation waits for the row lock, then
         # matches nothing, instead of overwriting the first one's time and reason.
-        updated = self._exec(self._sql.revoke, {**key, "revoked_at": self._codec.ts_in(at), "reason": reason.value})
+        updated = self.execute(self._sql.revoke, {**key, "revoked_at": self._codec.ts_in(at), "reason": reason.value})
         changed = updated.rowcount == 1
-        row = self._exec(self._sql.get_cert, key).fetchone()
+        row = self.execute(self._sql.get_cert, key).fetchone()
         if row is None:
             raise NotFound(f"no certificate with serial {serial:x}")
         record = rows.cert_record(row, self._codec)
@@ -191,23 +193,23 @@ class SqlTx:
             chunk = wanted[start : start + REVOKED_AMONG_WIDTH]
             chunk += [chunk[-1]] * (REVOKED_AMONG_WIDTH - len(chunk))
             params = {f"s{i}": serial_to_hex(s) for i, s in enumerate(chunk)}
-            found.update(int(row[0], 16) for row in self._exec(self._sql.revoked_among, params).fetchall())
+            found.update(int(row[0], 16) for row in self.execute(self._sql.revoked_among, params).fetchall())
         return found
 
     def add_crl(self, crl: CrlRecord) -> None:
-        self._exec(self._sql.insert_crl, rows.crl_params(crl, self._codec), f"CRL {crl.number} of {crl.issuer!r}")
+        self.execute(self._sql.insert_crl, rows.crl_params(crl, self._codec), f"CRL {crl.number} of {crl.issuer!r}")
 
     def set_meta(self, key: str, value: bytes) -> None:
-        self._exec(self._sql.upsert_meta, {"key": key, "value": value}, f"meta {key!r}")
+        self.execute(self._sql.upsert_meta, {"key": key, "value": value}, f"meta {key!r}")
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         event = rows.normalise_event(event)
         if self._head is None:
-            self._set_head(self._exec(self._sql.audit_head).fetchone())
+            self._set_head(self.execute(self._sql.audit_head).fetchone())
             assert self._head is not None
         seq, prev = self._head[0] + 1, self._head[1]
         entry = AuditEntry(seq, event, prev, entry_hash(prev, seq, event))
-        self._exec(self._sql.insert_audit, rows.audit_params(entry, self._codec), f"audit entry {seq}")
+        self.execute(self._sql.insert_audit, rows.audit_params(entry, self._codec), f"audit entry {seq}")
         self._head = (seq, entry.hash)
         return entry
 

@@ -19,7 +19,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Boolean, Column, Index, LargeBinary, MetaData, String, Table, Text, bindparam, select
 
-from ca_store.contracts import compile_for, run_in
 from ca_store.engine import translate_errors
 from ca_store.store import SqlStore
 from pki.model import AuditEvent
@@ -58,9 +57,9 @@ class SqlTrustStore:
         self._cache: dict[TrustKind, tuple[float, tuple[x509.Certificate, ...]]] = {}
         self._lock = threading.Lock()
         t = trust_anchors_table.c
-        self._exists = compile_for(store, select(t.fingerprint).where(
+        self._exists = store.sql.compile(select(t.fingerprint).where(
             t.fingerprint == bindparam("fp"), t.kind == bindparam("kind")))
-        self._insert = compile_for(store, trust_anchors_table.insert().values(
+        self._insert = store.sql.compile(trust_anchors_table.insert().values(
             {name: bindparam(name) for name in trust_anchors_table.c.keys()}))
 
     def _query(self, statement: Any) -> list[Any]:
@@ -75,7 +74,7 @@ class SqlTrustStore:
         with self.store.transaction() as tx:
             for cert, is_root in checked:
                 fp = fingerprint(cert)
-                if run_in(tx, self._exists, {"fp": fp, "kind": kind.value}, "trust anchor").fetchone():
+                if tx.execute(self._exists, {"fp": fp, "kind": kind.value}, "trust anchor").fetchone():
                     continue
                 subject = cert.subject.rfc4514_string()
                 values: dict[str, Any] = {
@@ -83,7 +82,7 @@ class SqlTrustStore:
                     "is_root": is_root, "not_after": _ts(cert.not_valid_after_utc),
                     "der": cert.public_bytes(Encoding.DER), "added_at": _ts(at), "added_by": actor,
                 }
-                run_in(tx, self._insert, values, f"trust anchor {fp[:16]}")
+                tx.execute(self._insert, values, f"trust anchor {fp[:16]}")
                 tx.audit(AuditEvent("trust.add", f"trust:{kind.value}:{fp}", actor, at,
                                     {"subject": subject, "root": str(is_root).lower()}))
         with self._lock:
