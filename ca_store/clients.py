@@ -4,8 +4,8 @@ The table is created by migration ``0002_api_clients``. A client row holds only 
 (the secret itself is shown once, at creation). Client ids are never reused: a disabled client keeps its
 row (and its name) so audit entries that name it stay unambiguous. Creation and disabling are audited.
 
-Every write here is a single statement, so it is atomic on its own (SQLite runs it in autocommit mode, see
-``ca_store.engine``); the audit entry follows in its own store transaction.
+Each write commits in one store transaction together with its audit entry (``client.add``,
+``client.disable``), so a client never exists, or is disabled, without its audit record.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Row, String, Table, Text, UniqueConstraint, select, update
+from sqlalchemy import Column, MetaData, Row, String, Table, Text, UniqueConstraint, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ca_store.engine import translate_errors
@@ -91,6 +91,13 @@ class ClientRepository:
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
+        c = clients_table.c
+        self._insert = store.sql.compile(clients_table.insert().values(
+            {name: bindparam(name) for name in clients_table.c.keys()}))
+        self._taken = store.sql.compile(select(c.client_id).where(
+            (c.client_id == bindparam("key")) | (c.name == bindparam("key"))))
+        self._disable = store.sql.compile(update(clients_table).where(
+            c.client_id == bindparam("id"), c.disabled_at.is_(None)).values(disabled_at=bindparam("at")))
 
     def add(self, record: ClientRecord, *, actor: str) -> ClientRecord:
         values = {
@@ -103,16 +110,15 @@ class ClientRepository:
             "created_at": _ts(record.created_at),
             "disabled_at": None,
         }
-        if self.find(record.name) is not None:
-            raise AlreadyExists(f"a client named {record.name!r} already exists (names are never reused)")
-        with translate_errors(self.store.target, f"client {record.name!r}"), self.store.engine.connect() as conn:
-            conn.execute(clients_table.insert().values(**values))
-            conn.commit()
         details = {"client_id": record.client_id, "role": record.role,
                    "evse_operator_ids": ",".join(sorted(record.evse_operator_ids))}
         if record.organization:
             details["organization"] = record.organization
-        self._audit("client.add", record.name, actor, record.created_at, details)
+        with self.store.transaction() as tx:
+            if tx.execute(self._taken, {"key": record.name}, "client").fetchone() is not None:
+                raise AlreadyExists(f"a client named {record.name!r} already exists (names are never reused)")
+            tx.execute(self._insert, values, f"client {record.name!r}")
+            tx.audit(AuditEvent("client.add", f"client:{record.name}", actor, record.created_at, details))
         return record
 
     def get(self, client_id: str) -> ClientRecord | None:
@@ -139,12 +145,10 @@ class ClientRepository:
             raise NotFound(f"no client {id_or_name!r}")
         if not found.active:
             return found
-        c = clients_table.c
-        statement = update(clients_table).where(c.client_id == found.client_id, c.disabled_at.is_(None))
-        with translate_errors(self.store.target, "client"), self.store.engine.connect() as conn:
-            conn.execute(statement.values(disabled_at=_ts(at)))
-            conn.commit()
-        self._audit("client.disable", found.name, actor, at, {"client_id": found.client_id})
+        with self.store.transaction() as tx:
+            if tx.execute(self._disable, {"id": found.client_id, "at": _ts(at)}, "client").rowcount == 1:
+                tx.audit(AuditEvent("client.disable", f"client:{found.name}", actor, at,
+                                    {"client_id": found.client_id}))
         return self.get(found.client_id) or found
 
     def token_secret(self) -> bytes:
@@ -164,7 +168,3 @@ class ClientRepository:
         if stored is None:  # pragma: no cover - the insert above either wrote it or found it
             raise NotFound("token secret missing after creation")
         return stored
-
-    def _audit(self, action: str, name: str, actor: str, at: datetime, details: dict[str, str]) -> None:
-        with self.store.transaction() as tx:
-            tx.audit(AuditEvent(action, f"client:{name}", actor, at, details))
