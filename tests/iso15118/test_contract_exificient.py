@@ -20,7 +20,7 @@ from tests.peers.exificient import ExificientPeer
 SIGNED = ("ContractSignatureCertChain", "ContractSignatureEncryptedPrivateKey", "DHpublickey", "eMAID")
 
 
-def _same_for_the_jar(peer: ExificientPeer, exi: bytes, kind: str) -> dict[str, Any]:
+def _same_for_the_jar(peer: ExificientPeer, exi: bytes) -> dict[str, Any]:
     ours = decode(exi, Grammar.ISO2)
     assert peer.decode(exi, "iso2") == ours
     assert peer.encode(ours, "iso2") == exi
@@ -40,14 +40,14 @@ def test_responses_decode_alike_in_the_jar(exificient_peer: ExificientPeer, pki_
     vehicle = provision_vehicle(s.ra)
 
     refused = answer(installation_request(vehicle, [v2g_root]), ctx)
-    tree = _same_for_the_jar(exificient_peer, refused.exi, "CertificateInstallationRes")
+    tree = _same_for_the_jar(exificient_peer, refused.exi)
     assert tree["V2G_Message"]["Body"]["CertificateInstallationRes"]["ResponseCode"] == "FAILED_NoCertificateAvailable"
 
     registry.add(new_contract("DEPNC000000042", vehicle.pcid, now=s.clock(), actor="mo"), actor="mo")
     session = os.urandom(8)
     installed = answer(installation_request(vehicle, [v2g_root], session_id=session), ctx)
     assert installed.ok
-    tree = _same_for_the_jar(exificient_peer, installed.exi, "CertificateInstallationRes")
+    tree = _same_for_the_jar(exificient_peer, installed.exi)
     body = tree["V2G_Message"]["Body"]["CertificateInstallationRes"]
     references = tree["V2G_Message"]["Header"]["Signature"]["SignedInfo"]["Reference"]
     digests = {r["URI"]: r["DigestValue"] for r in references}
@@ -59,4 +59,4 @@ def test_responses_decode_alike_in_the_jar(exificient_peer: ExificientPeer, pki_
 
     updated = answer(update_request(old.key, old.certificate, old.sub_cas, old.emaid, [v2g_root]), ctx)
     assert updated.ok
-    _same_for_the_jar(exificient_peer, updated.exi, "CertificateUpdateRes")
+    _same_for_the_jar(exificient_peer, updated.exi)
