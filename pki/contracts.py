@@ -169,8 +169,16 @@ def cancel_contract(
 ) -> tuple[Contract, list[int]]:
     """Cancel a contract and revoke every contract certificate issued for it (RFC 5280 §5.3.1
     cessationOfOperation by default), so OCSP says ``revoked`` at once. Returns the contract and the serials
-    revoked now (certificates revoked earlier are skipped)."""
-    contract = registry.revoke(emaid, actor=actor, at=at)
+    revoked now (certificates revoked earlier are skipped). The steps commit one by one, so a cancellation
+    that was interrupted is finished by running it again; ``AlreadyRevoked`` only once nothing is left to do."""
+    already: AlreadyRevoked | None = None
+    try:
+        contract = registry.revoke(emaid, actor=actor, at=at)
+    except AlreadyRevoked as exc:
+        found = registry.get(emaid)
+        if found is None:
+            raise
+        contract, already = found, exc
     revoked = []
     for serial in contract.certificates:
         try:
@@ -178,4 +186,6 @@ def cancel_contract(
         except (AlreadyRevoked, NotFound):
             continue
         revoked.append(serial)
+    if already is not None and not revoked:
+        raise already
     return contract, revoked

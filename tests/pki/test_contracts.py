@@ -229,3 +229,23 @@ def test_trust_store_accepts_cas_only_idempotently(store, tmp_path) -> None:  # 
     assert trust.certificates(TrustKind.OEM) == (root,)  # the cache was dropped by add()
     assert [t.kind for t in trust.list()] == [TrustKind.MO, TrustKind.OEM]
     assert _audit_actions(store) == ["trust.add", "trust.add"]
+
+
+def test_an_interrupted_cancellation_is_finished_by_running_it_again(pki_services) -> None:  # type: ignore[no-untyped-def]
+    from ca_store.contracts import SqlContractRegistry
+    from pki.contracts import cancel_contract
+    from tests.helpers import csr_pem, make_csr
+
+    svc = pki_services
+    reg = SqlContractRegistry(svc.store)
+    contract = reg.add(new_contract("DE8AA001234567", PCID, now=svc.clock(), actor="mo"), actor="mo")
+    issued = svc.ra.issue_from_csr(csr_pem(make_csr(contract.emaid)), "contract", requester="t")
+    reg.record_certificate(contract.emaid, issued.record.serial, actor="t", at=svc.clock())
+    reg.revoke(contract.emaid, actor="mo", at=svc.clock())  # the process died here, before the certificates
+    done, revoked = cancel_contract(reg, svc.authority, contract.emaid, actor="mo", at=svc.clock())
+    assert done.status is ContractStatus.REVOKED and revoked == [issued.record.serial]
+    assert svc.store.get_certificate(issued.record.serial).revoked
+    with pytest.raises(AlreadyRevoked):  # nothing left to do
+        cancel_contract(reg, svc.authority, contract.emaid, actor="mo", at=svc.clock())
+    with pytest.raises(NotFound):
+        cancel_contract(reg, svc.authority, "DEPNC999999999", actor="mo", at=svc.clock())
