@@ -72,8 +72,8 @@ def test_token_refusals(api: ApiServer) -> None:
         assert r.status_code == status, body
         assert r.json()["error"] == error
         assert secret not in r.text
-    for body in (b"{not json", b"[" * 60000, b'{"a":' * 12000):  # deep nesting: RecursionError in json, not a 500
-        r = api.http.post("/oauth/token", content=body, headers={"Content-Type": "application/json"})
+    for raw in (b"{not json", b"[" * 60000, b'{"a":' * 12000):  # deep nesting: RecursionError in json, not a 500
+        r = api.http.post("/oauth/token", content=raw, headers={"Content-Type": "application/json"})
         assert r.status_code == 400 and r.json()["error"] == "invalid_request"
 
 
