@@ -55,9 +55,10 @@ _MAX_IDLE = 4  # connections kept for reuse (the SQLAlchemy pool holds 5 + 10 ov
 _ErrorTypes = tuple[type[BaseException], ...]
 
 
-def sqlite_url(data_dir: Path) -> str:
-    """The URL of the embedded store under ``data_dir`` (created 0700 if missing: it holds the CA keys)."""
-    if not data_dir.exists():
+def sqlite_url(data_dir: Path, *, create: bool = True) -> str:
+    """The URL of the embedded store under ``data_dir`` (created 0700 if missing and ``create``: it holds the CA
+    keys; commands that only read leave a mistyped directory alone)."""
+    if create and not data_dir.exists():
         data_dir.mkdir(mode=0o700, parents=True)
         data_dir.chmod(0o700)  # mkdir's mode is filtered by the umask
     return f"sqlite:///{(data_dir / DB_FILENAME).resolve()}"
@@ -270,6 +271,9 @@ class SqlStore:
             os.chmod(database, 0o600)  # CA keys (encrypted) and the audit log: owner only
 
     def is_initialized(self) -> bool:
+        database = self.target.url.database
+        if self.dialect == "sqlite" and database and not os.path.exists(database):
+            return False  # connecting would create an empty database file
         try:
             row = self._fetch_raw(self.sql.get_meta, {"key": "initialized"})
         except self.db_errors as exc:

@@ -9,23 +9,18 @@ from typing import Any
 
 from pki.errors import KeyAccessError
 
-__all__ = ["store_url", "open_store", "read_passphrase", "services", "DEFAULT_DATA_DIR"]
+__all__ = ["store_url", "read_passphrase", "services", "DEFAULT_DATA_DIR"]
 
 DEFAULT_DATA_DIR = "var"
 
 
-def store_url(args: argparse.Namespace) -> str:
+def store_url(args: argparse.Namespace, *, create: bool = False) -> str:
+    """The store of the global options; ``create``: make the data directory (``init`` only)."""
     from ca_store import sqlite_url
 
     if getattr(args, "db_url", None):
         return str(args.db_url)
-    return sqlite_url(Path(getattr(args, "data_dir", None) or DEFAULT_DATA_DIR))
-
-
-def open_store(args: argparse.Namespace) -> Any:
-    from ca_store import open_store as _open
-
-    return _open(store_url(args))
+    return sqlite_url(Path(getattr(args, "data_dir", None) or DEFAULT_DATA_DIR), create=create)
 
 
 def read_passphrase(args: argparse.Namespace) -> bytes | None:

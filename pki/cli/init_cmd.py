@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     passphrase = read_passphrase(args)
     if not passphrase:
         raise KeyAccessError("a passphrase is required: set PNC_PASSPHRASE or pass --passphrase-file")
-    url = store_url(args)
+    url = store_url(args, create=True)
     svc = initialize(url, passphrase=passphrase, config=config, actor="cli:init")
     names = [c.name for c in svc.store.list_cas()]
     out(f"initialised {url} with {len(names)} CAs: {', '.join(names)}")

@@ -129,3 +129,12 @@ def test_opening_and_reading_a_store_does_not_import_alembic(tmp_path: Path) -> 
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert result.stdout.strip() == "[]"
+
+
+def test_asking_an_absent_sqlite_store_creates_no_file(tmp_path: Path) -> None:
+    store = open_store(sqlite_url(tmp_path / "d"))
+    assert not store.is_initialized()
+    assert list((tmp_path / "d").iterdir()) == []
+    store.migrate()
+    assert (tmp_path / "d" / "pnc.sqlite3").exists() and not store.is_initialized()
+    store.close()

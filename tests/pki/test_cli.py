@@ -312,3 +312,11 @@ def test_unreadable_config_is_a_usage_error(tmp_path: Path) -> None:
     r = Cli(tmp_path / "d")("init", "--config", str(tmp_path / "missing.toml"))
     assert r.returncode == exit_codes.USAGE and b"cannot read" in r.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_a_missing_data_directory_is_reported_not_created(tmp_path: Path) -> None:
+    c = Cli(tmp_path / "typo" / "data")
+    for args in (("ca", "list"), ("cert", "list"), ("audit", "verify")):
+        r = c(*args)
+        assert r.returncode == exit_codes.STORE_UNAVAILABLE and b"not initialised" in r.stderr
+    assert not (tmp_path / "typo").exists()
