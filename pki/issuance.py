@@ -21,7 +21,7 @@ from pki._der import certificate_from_parts, signature_algorithm_of
 from pki.errors import LintFailed, PkiError, SignerError
 from pki.lint import LintContext, max_signature_size, run_lints
 from pki.ports import PrivateKey, PublicKey
-from pki.profiles import Kind, Profile
+from pki.profiles import KEY_USAGE_FIELDS, Kind, Profile
 
 __all__ = ["IssuanceRequest", "Prepared", "prepare", "sign", "sign_crl", "hash_for"]
 
@@ -81,15 +81,9 @@ def _throwaway_key(like: PublicKey) -> PrivateKey:
         return key
 
 
-_KU_FIELDS = (
-    "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-    "key_agreement", "key_cert_sign", "crl_sign",
-)  # fmt: skip
-
-
 def _builder(req: IssuanceRequest, issuer_subject: x509.Name, issuer_key_id: bytes | None) -> x509.CertificateBuilder:
     p = req.profile
-    usage = {f: f in p.key_usage for f in _KU_FIELDS}
+    usage = {f: f in p.key_usage for f in KEY_USAGE_FIELDS}
     b = (
         x509.CertificateBuilder()
         .subject_name(req.subject)
@@ -139,7 +133,7 @@ def prepare(
     builder = _builder(req, issuer_subject, issuer_key_id)
     lint_cert = builder.sign(_throwaway_key(issuer_public), hash_for(issuer_public))
     lint_der = lint_cert.public_bytes(Encoding.DER)
-    ctx = LintContext.of(
+    ctx = LintContext(
         profile=req.profile,
         cert=lint_cert,
         issuer=issuer,

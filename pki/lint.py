@@ -10,18 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 
 from pki.csr import check_key
 from pki.errors import PkiError
 from pki.policy import check_cn
-from pki.profiles import Kind, Profile
+from pki.profiles import KEY_USAGE_FIELDS, Kind, Profile
 
 __all__ = ["LintContext", "Lint", "LINTS", "run_lints", "max_signature_size"]
 
@@ -37,27 +35,19 @@ class LintContext:
     now: datetime
     max_backdate: timedelta
     signature_size: int  # the largest DER signature the real issuer key can produce
-    extensions: Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] = field(default_factory=dict)
-    subject: x509.Name | None = None  # the lint certificate's subject and issuer, materialised once
-    issuer_name: x509.Name | None = None
-    issuer_subject: x509.Name | None = None  # the issuing CA's subject (None when self-signed)
-    der_length: int | None = None  # len(DER) of the lint certificate, when the caller already has it
+    der_length: int  # len(DER) of the lint certificate
+    # Materialised once from ``cert`` and ``issuer`` (each access of the certificate's would parse again):
+    extensions: Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] = field(init=False)
+    subject: x509.Name = field(init=False)
+    issuer_name: x509.Name = field(init=False)
+    issuer_subject: x509.Name | None = field(init=False)  # the issuing CA's subject (None when self-signed)
 
-    @classmethod
-    def of(cls, **kwargs: Any) -> LintContext:
-        cert: x509.Certificate = kwargs["cert"]
-        issuer: x509.Certificate | None = kwargs.get("issuer")
-        return cls(
-            **kwargs,
-            extensions={e.oid: e for e in cert.extensions},
-            subject=cert.subject,
-            issuer_name=cert.issuer,
-            issuer_subject=issuer.subject if issuer is not None else None,
-        )
-
-    @property
-    def cert_subject(self) -> x509.Name:
-        return self.subject if self.subject is not None else self.cert.subject
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__  # frozen dataclass
+        set_(self, "extensions", {e.oid: e for e in self.cert.extensions})
+        set_(self, "subject", self.cert.subject)
+        set_(self, "issuer_name", self.cert.issuer)
+        set_(self, "issuer_subject", self.issuer.subject if self.issuer is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +111,13 @@ def _public_key(ctx: LintContext) -> str | None:
 
 
 def _subject(ctx: LintContext) -> str | None:
-    subject = ctx.cert_subject
+    subject = ctx.subject
     if subject != ctx.expected_subject:
         return "subject differs from the policy-approved subject"
     if ctx.profile.iso15118:
-        order = [rdn._attributes[0].oid for rdn in subject.rdns]  # noqa: SLF001
+        if any(len(rdn) != 1 for rdn in subject.rdns):
+            return "ISO 15118 subjects carry one attribute per RDN"
+        order = [attribute.oid for attribute in subject]
         wanted = [NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.COUNTRY_NAME, NameOID.DOMAIN_COMPONENT]
         if order != [oid for oid in wanted if oid in order] or NameOID.COMMON_NAME not in order:
             return "ISO 15118 subject attributes must be CN, O, C, DC in that order"
@@ -146,7 +138,7 @@ def _subject(ctx: LintContext) -> str | None:
 
 
 def _issuer_name(ctx: LintContext) -> str | None:
-    if ctx.issuer is not None and (ctx.issuer_name or ctx.cert.issuer) != (ctx.issuer_subject or ctx.issuer.subject):
+    if ctx.issuer_subject is not None and ctx.issuer_name != ctx.issuer_subject:
         return "issuer name differs from the issuing CA's subject"
     return None
 
@@ -180,19 +172,13 @@ def _basic_constraints(ctx: LintContext) -> str | None:
     return None
 
 
-_KU_FIELDS = (
-    "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-    "key_agreement", "key_cert_sign", "crl_sign",
-)  # fmt: skip
-
-
 def _key_usage(ctx: LintContext) -> str | None:
     ext = _ext(ctx, ExtensionOID.KEY_USAGE)
     if ext is None or not ext.critical:
         return "keyUsage must be present and critical"
     ku = ext.value
     assert isinstance(ku, x509.KeyUsage)
-    present = {f for f in _KU_FIELDS if getattr(ku, f)}
+    present = {f for f in KEY_USAGE_FIELDS if getattr(ku, f)}
     if present != set(ctx.profile.key_usage):
         return f"keyUsage {sorted(present)} differs from the profile's {sorted(ctx.profile.key_usage)}"
     return None
@@ -267,8 +253,7 @@ def _size(ctx: LintContext) -> str | None:
     limit = ctx.profile.max_der_size
     if limit is None:
         return None
-    der_len = ctx.der_length if ctx.der_length is not None else len(ctx.cert.public_bytes(Encoding.DER))
-    worst = der_len - len(ctx.cert.signature) + ctx.signature_size
+    worst = ctx.der_length - len(ctx.cert.signature) + ctx.signature_size
     if worst > limit:
         return f"certificate would be up to {worst} bytes DER, ISO 15118-2 allows {limit} ([V2G2-010])"
     return None

@@ -29,6 +29,7 @@ __all__ = [
     "with_validity",
     "ISO15118_MAX_DER",
     "DEFAULT_ISSUER",
+    "KEY_USAGE_FIELDS",
 ]
 
 ISO15118_MAX_DER = 800  # [V2G2-010] / certificateType maxLength 800 in V2G_CI_MsgDataTypes.xsd
@@ -64,6 +65,12 @@ class SubjectRule(enum.StrEnum):
 ISO_KEYS = (KeySpec.EC_P256,)  # [V2G2-007] secp256r1 only
 STATION_KEYS = (KeySpec.EC_P256, KeySpec.EC_P384, KeySpec.RSA_2048, KeySpec.RSA_3072)  # OCPP A00.FR.4xx
 
+# The keyUsage bits a profile may set (RFC 5280 §4.2.1.3), as attribute names of cryptography's x509.KeyUsage;
+# encipherOnly/decipherOnly are never used.
+KEY_USAGE_FIELDS = (
+    "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+    "key_agreement", "key_cert_sign", "crl_sign",
+)  # fmt: skip
 CA_USAGE = frozenset({"key_cert_sign", "crl_sign"})
 YEAR = timedelta(days=365)
 
