@@ -238,6 +238,18 @@ def test_enroll_body_encodings(api: ApiServer, encoding: str, tmp_path: Path) ->
     assert r.status_code == 200, r.text
 
 
+@pytest.mark.xfail(strict=True, reason="pki.csr._to_der strips trailing whitespace bytes off raw DER before "
+                   "parsing (about 1 raw-DER CSR in 40 is refused); remove this marker with the fix in pki/csr.py")
+def test_raw_der_body_whose_signature_ends_in_a_whitespace_byte(api: ApiServer) -> None:
+    """Raw DER is binary: its last byte may be 0x09-0x0d or 0x20, which a text strip() would cut off."""
+    while True:
+        der = make_csr(cn := evse_id()).public_bytes(Encoding.DER)
+        if der[-1:].isspace():
+            break
+    r = api.http.post("/.well-known/est/simpleenroll", content=der, headers=api.auth("csms-ice"))
+    assert r.status_code == 200, (cn, r.text)
+
+
 def test_enroll_answer_is_base64_in_76_columns(api: ApiServer) -> None:
     r = api.http.post("/.well-known/est/simpleenroll", content=b64_der(make_csr(evse_id())),
                       headers=api.auth("csms-ice"))
