@@ -21,6 +21,8 @@ __all__ = [
     "validate_pcid",
     "validate_evse_id",
     "validate_secc_id",
+    "validate_secc_cn",
+    "evse_operator_id",
     "validate_station_identity",
 ]
 
@@ -156,6 +158,25 @@ def validate_secc_id(value: str) -> str:
             "e.g. DE-ICE-S-00003C4D557878675645330967543476-2"
         )
     return value
+
+
+def validate_secc_cn(value: str) -> str:
+    """The CN of a SECC leaf: a SECC-ID (Hubject 3.7) or an EVSE-ID; the error names both forms."""
+    try:
+        return validate_secc_id(value)
+    except InvalidIdentifier as secc_error:
+        try:
+            return validate_evse_id(value)
+        except InvalidIdentifier:
+            raise InvalidIdentifier(f"{secc_error.message} (nor is it an EVSE-ID like DE*ICE*E45B*78C)") from None
+
+
+def evse_operator_id(secc_cn: str) -> str:
+    """The EVSE operator ID (country + operator, upper case, e.g. ``DEICE``) inside a SECC-ID or EVSE-ID: both
+    start <country 2><separator><operator 3>, and an EVSE-ID may leave the separator out."""
+    cn = validate_secc_cn(secc_cn)
+    operator = cn[3:6] if cn[2] in "*-" else cn[2:5]
+    return (cn[:2] + operator).upper()
 
 
 _STATION = re.compile(r"^[\x21-\x7e]{1,48}$")

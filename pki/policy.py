@@ -57,6 +57,8 @@ def _free_text(what: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if not value.strip():
             raise InvalidIdentifier(f"{what}: must not be empty")
+        if not value.isprintable():  # line breaks and other control characters have no place in a DN
+            raise InvalidIdentifier(f"{what} {value!r}: control characters are not allowed")
         return value
 
     return check
@@ -66,23 +68,11 @@ _CN_RULES: dict[SubjectRule, Callable[[str], str]] = {
     SubjectRule.CA_NAME: _free_text("CA common name"),
     SubjectRule.CPS: _free_text("CPS common name"),
     SubjectRule.OCSP: _free_text("OCSP responder common name"),
-    SubjectRule.EMAID: lambda v: identifiers.validate_emaid(v),
+    SubjectRule.EMAID: identifiers.validate_emaid,
     SubjectRule.PCID: identifiers.validate_pcid,
     SubjectRule.STATION: identifiers.validate_station_identity,
+    SubjectRule.SECC: identifiers.validate_secc_cn,
 }
-
-
-def _secc(value: str) -> str:
-    try:
-        return identifiers.validate_secc_id(value)
-    except InvalidIdentifier as secc_error:
-        try:
-            return identifiers.validate_evse_id(value)
-        except InvalidIdentifier:
-            raise InvalidIdentifier(f"{secc_error.message} (nor is it an EVSE-ID like DE*ICE*E45B*78C)") from None
-
-
-_CN_RULES[SubjectRule.SECC] = _secc
 
 
 def check_cn(profile: Profile, value: str) -> str:

@@ -95,17 +95,7 @@ class Requester:
 
 def operator_id_of(cn: str) -> str:
     """The normalised EVSE operator ID inside a SECC certificate CN (SECC-ID or EVSE-ID)."""
-    try:
-        identifiers.validate_secc_id(cn)
-    except InvalidIdentifier as secc_error:
-        try:
-            identifiers.validate_evse_id(cn)
-        except InvalidIdentifier:
-            raise InvalidIdentifier(f"{secc_error.message} (nor is it an EVSE-ID like DE*ICE*E45B*78C)") from None
-        # EVSE-ID: CC[*]OOO[*]E...; the separator is either present twice or absent.
-        operator = cn[3:6] if cn[2] == "*" else cn[2:5]
-        return (cn[:2] + operator).upper()
-    return (cn[:2] + cn[3:6]).upper()  # SECC-ID: CC<sep>OOO<sep>S<sep>...
+    return identifiers.evse_operator_id(cn)
 
 
 def require_role(requester: Requester, *roles: Role) -> None:

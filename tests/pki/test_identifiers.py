@@ -82,3 +82,12 @@ def test_a_trailing_newline_is_refused(validate, good: str) -> None:  # type: ig
     assert validate(good) == good
     with pytest.raises(InvalidIdentifier):  # it would otherwise end up in the certificate's CN
         validate(good + "\n")
+
+
+def test_free_text_common_names_refuse_control_characters() -> None:
+    from pki.policy import check_cn
+    from pki.profiles import get_profile
+
+    assert check_cn(get_profile("cps-leaf"), "CPS Signer Ä") == "CPS Signer Ä"
+    with pytest.raises(InvalidIdentifier, match="control characters"):
+        check_cn(get_profile("cps-leaf"), "CPS\nSigner")
