@@ -56,6 +56,7 @@ class _Builder:
         self.include_abstract = include_abstract
         self.tables = Tables()
         self._by_type: dict[Hashable, int] = {}
+        self._attr_decls: dict[QName, list[AttributeUse]] = {}  # every attribute qname -> its uses
         self._members: dict[QName, list[ElementDecl]] = {}
         for decl in schema.elements.values():
             head = decl.substitution_head
@@ -259,7 +260,7 @@ class _Builder:
         t.frag_width = _nbits(len(frag) + 2)  # + SE(*) + ED
         t.relaxed_elements = frag
         attr_qnames = sorted(self._attr_decls, key=_sort_key)
-        self._attr_index = {q: i for i, q in enumerate(attr_qnames)}
+        attr_index = {q: i for i, q in enumerate(attr_qnames)}
         for q in attr_qnames:
             uses = self._attr_decls[q]
             dts = {repr(self._attr_dt(u)) for u in uses}
@@ -268,10 +269,8 @@ class _Builder:
         # resolve the relaxed grammars' attribute maps (local name -> index in A_0..A_n-1)
         for gi in relaxed.values():
             kind, names, label = t.grammars[gi]
-            t.grammars[gi] = (kind, {local: self._attr_index[aq] for local, aq in names.items()}, label)
+            t.grammars[gi] = (kind, {local: attr_index[aq] for local, aq in names.items()}, label)
         return t
-
-    _attr_decls: dict[QName, list[AttributeUse]]
 
     def _attr_dt(self, use: AttributeUse) -> Any:
         if use.type_inline is not None:
@@ -296,6 +295,4 @@ class _Builder:
 def compile_schema_set(schema: SchemaSet, include_abstract: bool = True) -> Tables:
     """``include_abstract``: an abstract substitution-group head keeps its own SE production, as EXIficient
     and libcbv2g do (BodyElement sits between AuthorizationRes and CableCheckReq in every golden vector)."""
-    builder = _Builder(schema, include_abstract)
-    builder._attr_decls = {}
-    return builder.build()
+    return _Builder(schema, include_abstract).build()

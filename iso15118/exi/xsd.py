@@ -206,10 +206,9 @@ class _Reader:
                     if ct.simple_content and dtag == "restriction":
                         ct.simple_inline = self._restriction(SimpleType(name=None), deriv)
                     self._complex_body(ct, deriv)
-            elif tag in ("annotation", "", "enumeration", "minLength", "maxLength", "length"):
-                continue
-            elif tag in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "simpleType"):
-                continue  # facets of a simpleContent restriction, read by _restriction
+            elif tag in ("annotation", "", "enumeration", "minLength", "maxLength", "length", "minInclusive",
+                         "maxInclusive", "minExclusive", "maxExclusive", "simpleType"):
+                continue  # facets of a simpleContent restriction are read by _restriction
             else:
                 raise SchemaError(f"unsupported complex type content xs:{tag}")
 
@@ -279,13 +278,9 @@ class _Reader:
             elif tag in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive",
                          "length", "minLength", "maxLength"):
                 st.facets[tag] = facet.get("value", "")
-            elif tag in ("whiteSpace", "annotation", "", "pattern", "totalDigits", "fractionDigits"):
-                if tag in ("pattern", "totalDigits", "fractionDigits"):
-                    # EXI 1.0 §7.1.10: a pattern facet changes the string representation (restricted charset).
-                    raise SchemaError(f"unsupported facet xs:{tag}")
-            elif tag in ("attribute", "anyAttribute", "sequence", "choice"):
+            elif tag in ("whiteSpace", "annotation", "", "attribute", "anyAttribute", "sequence", "choice"):
                 continue
-            else:
+            else:  # e.g. pattern: it changes the EXI string representation (restricted charset, EXI 1.0 §7.1.10)
                 raise SchemaError(f"unsupported facet xs:{tag}")
         return st
 
