@@ -168,7 +168,7 @@ class CertificateAuthority:
                     tx.add_certificate(record)
                     tx.audit(_cert_event(action, record, requester, now))
             except AlreadyExists:  # a 159-bit serial collision: practically never; draw again
-                req = _with_serial(req, new_serial())
+                req = replace(req, serial=new_serial())
                 prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
                 continue
             chain_certs = tuple(self.ca_certificate(c) for c in chain)
@@ -243,7 +243,7 @@ class CertificateAuthority:
         cert = sign(prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate),
                     parent[1] if parent is not None else key)
         issuer_name = parent[0].name if parent is not None else name
-        record = _record(cert, profile, issuer_name, actor, now, None)
+        record = _record(cert, profile, issuer_name, actor, now, None, req)
         tx.add_certificate(record)
         ca = CaRecord(
             name=name,
@@ -328,10 +328,6 @@ class CertificateAuthority:
         raise AlreadyExists(f"could not number a CRL of {ca_name!r}: other writers kept taking the number")
 
 
-def _with_serial(req: IssuanceRequest, serial: int) -> IssuanceRequest:
-    return replace(req, serial=serial)
-
-
 def _record(
     cert: x509.Certificate,
     profile: Profile,
@@ -339,16 +335,16 @@ def _record(
     requester: str,
     now: datetime,
     replaces: int | None,
-    req: IssuanceRequest | None = None,
+    req: IssuanceRequest,
 ) -> CertificateRecord:
-    """The store row; values come from the request when given (identical to the TBS, checked by ``sign``)."""
+    """The store row; values come from the request (identical to the TBS by construction, see ``sign``)."""
     return CertificateRecord(
-        serial=cert.serial_number,
+        serial=req.serial,
         issuer=issuer,
         profile=profile.name,
-        subject=(req.subject if req is not None else cert.subject).rfc4514_string(),
-        not_before=req.not_before if req is not None else cert.not_valid_before_utc,
-        not_after=req.not_after if req is not None else cert.not_valid_after_utc,
+        subject=req.subject.rfc4514_string(),
+        not_before=req.not_before,
+        not_after=req.not_after,
         der=cert.public_bytes(Encoding.DER),
         requester=requester,
         created_at=now,
