@@ -51,12 +51,12 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
 
 
 def _to_der(data: bytes) -> bytes:
+    if data[:1] == b"\x30":  # raw DER: never strip, the signature may well end in a whitespace byte
+        return data
     stripped = data.strip()
     m = _PEM.search(stripped)
     if m is not None:
         return _b64(m.group(1), "PEM CSR")
-    if stripped[:1] == b"\x30":  # DER SEQUENCE
-        return stripped
     return _b64(stripped, "CSR")
 
 

@@ -238,8 +238,6 @@ def test_enroll_body_encodings(api: ApiServer, encoding: str, tmp_path: Path) ->
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.xfail(strict=True, reason="pki.csr._to_der strips trailing whitespace bytes off raw DER before "
-                   "parsing (about 1 raw-DER CSR in 40 is refused); remove this marker with the fix in pki/csr.py")
 def test_raw_der_body_whose_signature_ends_in_a_whitespace_byte(api: ApiServer) -> None:
     """Raw DER is binary: its last byte may be 0x09-0x0d or 0x20, which a text strip() would cut off."""
     while True:

@@ -91,3 +91,16 @@ def test_free_text_common_names_refuse_control_characters() -> None:
     assert check_cn(get_profile("cps-leaf"), "CPS Signer Ä") == "CPS Signer Ä"
     with pytest.raises(InvalidIdentifier, match="control characters"):
         check_cn(get_profile("cps-leaf"), "CPS\nSigner")
+
+
+def test_raw_der_csr_ending_in_a_whitespace_byte_is_accepted() -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from pki.csr import load_csr
+    from tests.helpers import make_csr
+
+    while True:  # ~2.7% of P-256 CSRs end in 0x09-0x0d or 0x20
+        der = make_csr("DE*ICE*E1").public_bytes(Encoding.DER)
+        if der[-1:].isspace():
+            break
+    assert load_csr(der).public_bytes(Encoding.DER) == der
