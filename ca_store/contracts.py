@@ -30,7 +30,7 @@ from ca_store.engine import translate_errors
 from ca_store.sql import Statement
 from ca_store.store import SqlStore
 from pki.contracts import Contract, ContractStatus, ProvisioningPolicy, canonical_emaid
-from pki.errors import AlreadyExists, AlreadyRevoked, NotFound
+from pki.errors import AlreadyExists, AlreadyRevoked, InvalidIdentifier, NotFound
 from pki.model import AuditEvent
 
 __all__ = ["SqlContractRegistry", "contracts_table", "contract_certificates_table", "POLICY_META"]
@@ -125,7 +125,7 @@ class SqlContractRegistry:
     def get(self, emaid: str) -> Contract | None:
         try:
             key = canonical_emaid(emaid)
-        except Exception:  # noqa: BLE001 - a malformed eMAID names no contract
+        except InvalidIdentifier:  # a malformed eMAID names no contract
             return None
         found = self._build(self._fetch(self._by_emaid, {"key": key}), self._fetch(self._certs_by_emaid, {"key": key}))
         return found[0] if found else None
