@@ -163,11 +163,13 @@ class Responder:
         if ca not in self._ca_certs:
             self.load_issuers()
         state = self._store_state(ca, record.serial, state_of(record))
+        hashes = set(self.settings.presign_hashes)
+        hashes.update(alg for alg in SUPPORTED_HASHES if (ca, alg, record.serial) in self._cache)
+        for alg in SUPPORTED_HASHES:  # never serve an old answer if re-signing fails below
+            self._cache.pop((ca, alg, record.serial), None)
         signer = self._signer(ca)
         if signer is None:
             return
-        hashes = set(self.settings.presign_hashes)
-        hashes.update(alg for alg in SUPPORTED_HASHES if (ca, alg, record.serial) in self._cache)
         for alg in sorted(hashes):
             self._sign_entry(ca, alg, record.serial, state, signer)
         for alg in SUPPORTED_HASHES:

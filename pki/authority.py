@@ -7,6 +7,7 @@ after that transaction committed. Time comes from the injected clock, keys from 
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from pki.profiles import Kind, Profile
 __all__ = ["Clock", "AuthorityConfig", "Issued", "CertificateAuthority", "new_serial", "serial_hex"]
 
 Clock = Callable[[], datetime]
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +283,11 @@ class CertificateAuthority:
             tx.audit(AuditEvent("cert.revoke", f"cert:{serial_hex(serial)}", actor, now,
                                 {"reason": reason.value, "revoked_at": when.isoformat(), "issuer": record.issuer}))
         for listener in self._revocation_listeners:
-            listener(record)
+            try:
+                listener(record)
+            except Exception:  # noqa: BLE001 - the revocation is committed; a status publisher must not undo that
+                _log.exception("revocation listener failed for %s (the revocation itself is stored)",
+                               serial_hex(serial))
         return record
 
     def generate_crl(self, ca_name: str, actor: str) -> CrlRecord:
