@@ -209,9 +209,15 @@ def decode_value(r: BitReader, dt: tuple[Any, ...]) -> Any:
             raise ExiDecodeError(start, "string characters", f"length {n} exceeds the remaining stream")
         chunk = r.read_block(n, "string characters")
         if chunk.isascii():
-            return chunk.decode("ascii")
-        r.pos -= 8 * n
-        return _slow_string(r, n)
+            text = chunk.decode("ascii")
+        else:
+            r.pos -= 8 * n
+            text = _slow_string(r, n)
+        bad = _BAD_CHAR.search(text)
+        if bad is not None:
+            # The encoder refuses these (XML 1.0 §2.2): a decoded tree must encode again (signature digests).
+            raise ExiDecodeError(start, "characters allowed in XML", f"U+{ord(bad.group()):04X} at index {bad.start()}")
+        return text
     if kind == NBIT:
         return r.read(dt[1], "n-bit integer") + dt[2]
     if kind == UINT:

@@ -109,6 +109,15 @@ def test_gigabyte_length_without_max_length() -> None:
     assert peak < 1_000_000
 
 
+def test_string_with_a_character_xml_does_not_allow() -> None:
+    """U+0001 in a string: refused on decode as on encode, so every decoded tree can be re-encoded (digests)."""
+    # header, SE(SignedInfo), SE(CanonicalizationMethod), AT(Algorithm): "a", U+0001, "b"
+    prefix = "10000000" + "100000" + "01" + "0" + _uint(3 + 2) + "01100001"
+    with pytest.raises(ExiDecodeError) as info:
+        decode(_stream(prefix + "00000001" + "01100010" + "0" * 16), Grammar.XMLDSIG_FRAGMENT)
+    assert info.value.bit_offset == 17 and "U+0001 at index 1" in str(info.value)
+
+
 def test_endless_unsigned_integer() -> None:
     prefix = "10000000" + "100000" + "01" + "0"
     with pytest.raises(ExiDecodeError) as info:
