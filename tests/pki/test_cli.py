@@ -320,3 +320,13 @@ def test_a_missing_data_directory_is_reported_not_created(tmp_path: Path) -> Non
         r = c(*args)
         assert r.returncode == exit_codes.STORE_UNAVAILABLE and b"not initialised" in r.stderr
     assert not (tmp_path / "typo").exists()
+
+
+def test_a_closed_output_pipe_ends_quietly(cli: Cli) -> None:
+    proc = subprocess.Popen([*PNC, "audit", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli.env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written (`pnc audit list | head -0`)
+    with proc.stderr:
+        stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == exit_codes.FAILURE
+    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
