@@ -21,6 +21,7 @@ block never commits (PostgreSQL aborts such a transaction anyway; SQLite would o
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -88,7 +89,15 @@ class SqlTx:
     def __enter__(self) -> SqlTx:
         if self._raw is not None:
             raise RuntimeError("a store transaction cannot be entered twice")
-        self._raw = self._store.checkout()
+        lock = self._store.write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            self._raw = self._store.checkout()
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         try:
             self._cursor = self._raw.cursor()
             cursor = self.execute(self._sql.begin, None, "transaction")
@@ -135,7 +144,11 @@ class SqlTx:
     def _release(self) -> None:
         raw, self._raw, self._cursor = self._raw, None, None
         if raw is not None:
-            self._store.checkin(raw, healthy=self._failed is None)
+            try:
+                self._store.checkin(raw, healthy=self._failed is None)
+            finally:
+                if self._store.write_lock is not None:
+                    self._store.write_lock.release()
 
     def execute(self, statement: Statement, params: Mapping[str, Any] | None = None, what: str = "") -> Any:
         """Run one statement in this transaction and return the cursor; a database error becomes a
@@ -221,6 +234,10 @@ class SqlStore:
 
     def __init__(self, target: Target, engine: Engine | None = None) -> None:
         self.target = target
+        # SQLite has one writer at a time. Threads of this process queue on this mutex (woken at once) instead
+        # of colliding on BEGIN IMMEDIATE and backing off in SQLite's sleeping busy handler; other processes
+        # still meet the busy timeout.
+        self.write_lock: threading.Lock | None = threading.Lock() if target.dialect == "sqlite" else None
         self.engine = engine if engine is not None else build_engine(target)
         self.sql = Sql(target.dialect, target.advisory_lock_key)
         self.codec = Codec(target.dialect)
