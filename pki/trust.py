@@ -100,13 +100,15 @@ def is_self_signed(cert: x509.Certificate) -> bool:
     return True
 
 
-# What cryptography raises for a certificate it loaded but cannot parse further (it parses names, extensions
-# and the public key lazily): malformed or duplicate extensions (RFC 5280 §4.2), keys on unknown curves.
-_PARSE_ERRORS = (ValueError, UnsupportedAlgorithm, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+# What cryptography raises for a certificate it loaded but cannot parse further (it parses the version, names,
+# extensions and the public key lazily): an unknown version, a name attribute of the wrong string type (a
+# TypeError), malformed or duplicate extensions (RFC 5280 §4.2), a key on an unknown curve.
+_PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion, x509.DuplicateExtension,
+                 x509.UnsupportedGeneralNameType)
 
 
 def _parsed(cert: x509.Certificate) -> x509.Certificate:
-    _ = cert.subject, cert.issuer, cert.extensions, cert.public_key()
+    _ = cert.version, cert.subject, cert.issuer, cert.extensions, cert.public_key()
     return cert
 
 

@@ -16,7 +16,6 @@ import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from ca_store.services import Services
 from iso15118.contract import (
@@ -297,10 +296,14 @@ def test_oem_provisioning_certificate_profile(env: Env, defect: dict[str, Any], 
 
 
 def _malformed(der: bytes, defect: str) -> bytes:
-    """The certificate with a second copy of its first extension, a keyUsage value that is not a BIT STRING, or
-    a key on an unknown named curve."""
+    """The certificate with a defect cryptography only notices when the part is read (it parses lazily)."""
     if defect == "unknown curve":
         return der.replace(bytes.fromhex("06082a8648ce3d030107"), bytes.fromhex("06082a8648ce3d03017f"), 1)
+    if defect == "unknown version":
+        return der.replace(bytes.fromhex("a003020102"), bytes.fromhex("a00302010a"), 1)  # v3 -> "v11"
+    if defect == "subject CN as a BIT STRING":
+        tag = der.rfind(bytes.fromhex("0603550403")) + 5  # the subject's CN (the issuer's comes first)
+        return der[:tag] + b"\x03" + der[tag + 1:tag + 2] + b"\x00" + der[tag + 3:]
     cert = asn1_x509.Certificate.load(der)
     tbs = cert["tbs_certificate"]
     if defect == "duplicate extension":
@@ -316,11 +319,15 @@ def _malformed(der: bytes, defect: str) -> bytes:
     return der.replace(value, b"\x05" + value[1:], 1)  # ... turned into tag 05
 
 
-@pytest.mark.parametrize("defect", ["duplicate extension", "malformed keyUsage", "unknown curve"])
-def test_oem_provisioning_certificate_with_bad_extensions(env: Env, defect: str) -> None:
+@pytest.mark.parametrize("defect", ["duplicate extension", "malformed keyUsage", "unknown curve", "unknown version",
+                                    "subject CN as a BIT STRING"])
+def test_oem_provisioning_certificate_that_does_not_parse(env: Env, defect: str) -> None:
     vehicle, _ = env.contract_with_vehicle()
-    broken = x509.load_der_x509_certificate(_malformed(vehicle.certificate.public_bytes(Encoding.DER), defect))
-    exi = installation_request(replace(vehicle, certificate=broken), [env.v2g_root])
+    def broken(b64: str) -> str:
+        return base64.b64encode(_malformed(base64.b64decode(b64), defect)).decode()
+
+    exi = _tamper(installation_request(vehicle, [env.v2g_root]),
+                  ("Body", "CertificateInstallationReq", "OEMProvisioningCert"), broken)
     result = _refused(env, exi, ResponseCode.FAILED_CertChainError)
     assert "not a valid DER X.509 certificate" in result.message
 
