@@ -13,20 +13,34 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from pki.errors import AlreadyExists, IssuerUnusable, NotFound, PolicyRefused
+from pki.errors import AlreadyExists, InvalidInput, IssuerUnusable, NotFound, PolicyRefused
 from pki.issuance import IssuanceRequest, prepare, sign, sign_crl
 from pki.model import AuditEvent, CaRecord, CertificateRecord, CrlRecord, RevocationReason
 from pki.ports import KeyStore, PrivateKey, PublicKey, Store, StoreTx
 from pki.profiles import Kind, Profile
 
-__all__ = ["Clock", "AuthorityConfig", "Issued", "CertificateAuthority", "new_serial", "serial_hex"]
+__all__ = ["Clock", "AuthorityConfig", "Issued", "CertificateAuthority", "new_serial", "serial_hex", "check_public_url"]
 
 Clock = Callable[[], datetime]
 _log = logging.getLogger(__name__)
+
+
+def check_public_url(url: str) -> str:
+    """The base URL published in certificates (AIA OCSP, CRL DP; RFC 5280 §4.2.2.1 accessLocation is a URI):
+    http or https, with a host, no spaces or control characters."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not url.isprintable() \
+            or " " in url:
+        raise InvalidInput(f"public URL {url!r} (PNC_PUBLIC_URL): an http:// or https:// URL with a host is required")
+    return url
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +50,9 @@ class AuthorityConfig:
     backdate: timedelta = timedelta(minutes=2)  # notBefore = now - backdate (clock skew of stations)
     crl_validity: timedelta = timedelta(days=7)
     validity: Mapping[str, timedelta] = field(default_factory=dict)  # per-profile default overrides
+
+    def __post_init__(self) -> None:
+        check_public_url(self.public_url)
 
     @property
     def ocsp_url(self) -> str:

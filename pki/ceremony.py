@@ -28,7 +28,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from pki.authority import CertificateAuthority
+from pki.authority import CertificateAuthority, check_public_url
 from pki.errors import InvalidInput
 from pki.model import CaRecord
 from pki.ports import PrivateKey, StoreTx
@@ -175,8 +175,10 @@ def parse_config(text: str, source: str = "config") -> HierarchyConfig:
             raise InvalidInput(f"config: [validity] names unknown profile {prof!r}")
         validity[prof] = _days(days, PROFILES[prof], f"[validity] {prof}")
     public_url = raw.get("public_url")
-    if public_url is not None and not (isinstance(public_url, str) and public_url.startswith(("http://", "https://"))):
+    if public_url is not None and not isinstance(public_url, str):
         raise InvalidInput(f"config: public_url must be an http:// or https:// URL, not {public_url!r}")
+    if public_url is not None:
+        check_public_url(public_url)
     base = HierarchyConfig(
         organization=_text(raw, "organization", "", DEFAULT_ORGANIZATION),
         country=_text(raw, "country", "", DEFAULT_COUNTRY),

@@ -291,6 +291,7 @@ BAD_CONFIGS = {
     "country": ('country = "Germany"', "country 'Germany' must be a 2-letter"),
     "empty cn": ('cas = ["v2g-root"]\n[ca.v2g-root]\ncn = ""', "cn must have 1..64 characters"),
     "public url": ("public_url = 5", "public_url must be an http:// or https:// URL"),
+    "public url scheme": ('public_url = "ftp://pki.example"', "an http:// or https:// URL with a host is required"),
     "unknown ca key": ('cas = ["v2g-root"]\n[ca.v2g-root]\nbogus = 1', "unknown keys ['bogus']"),
     "crl flag": ('cas = ["v2g-root"]\n[ca.v2g-root]\ncrl_distribution = "no"', "crl_distribution must be true"),
     "not toml": ("cas = [", "pki.toml"),
@@ -330,3 +331,12 @@ def test_a_closed_output_pipe_ends_quietly(cli: Cli) -> None:
         stderr = proc.stderr.read()
     assert proc.wait(timeout=60) == exit_codes.FAILURE
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
+
+
+def test_a_bad_public_url_never_reaches_a_certificate(cli: Cli, tmp_path: Path) -> None:
+    before = cli.state()
+    csr = _write(tmp_path, "x.csr", csr_pem(make_csr("DE*ICE*E45B*78C")))
+    for url in ("not a url", "http://", "https://pki.example/a b"):
+        r = cli("cert", "issue", "--profile", "secc", "--csr", csr, env={"PNC_PUBLIC_URL": url})
+        assert r.returncode == exit_codes.REFUSED and b"PNC_PUBLIC_URL" in r.stderr, (url, r.stderr)
+    assert cli.state() == before
