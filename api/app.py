@@ -82,4 +82,5 @@ def create_app(
     for router in extra_routers:
         app.include_router(router)
     app.include_router(est.router)
+    est.register_catch_all(app.router)  # last: the remaining EST path variants, parsed by one regex
     return app

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 
 from api.auth import authenticate
 from api.context import ApiContext, get_context
@@ -37,7 +38,7 @@ from api.pkcs7 import certs_only_b64, csr_attributes, wrap_b64
 from api.settings import ApiSettings, EstLabel
 from pki.authority import Issued
 
-__all__ = ["router", "resolve_label", "PKCS7_MEDIA_TYPE"]
+__all__ = ["router", "resolve_label", "parse_est_path", "register_catch_all", "PKCS7_MEDIA_TYPE"]
 
 PKCS7_MEDIA_TYPE = "application/pkcs7-mime; smime-type=certs-only"
 _LABEL = re.compile(r"^(?:\w+-)?(?:mo|cpo|oem|cps|veh)$")
@@ -53,6 +54,8 @@ def resolve_label(settings: ApiSettings, label: str | None, iso: str | None, alg
     """The CA behind a path's label, ISO version and algorithm; 404 for anything this service does not run."""
     name = settings.default_est_label if label in (None, "", "est") else str(label)
     entry = settings.est_labels.get(name)
+    if entry is None and _LABEL.match(name) and "-" in name:  # OPCP "[slug-]cpo": the slug names a tenant
+        entry = settings.est_labels.get(name.rsplit("-", 1)[1])
     if entry is None:
         shape = "" if _LABEL.match(name) else " (expected [slug-](cpo|mo|oem|cps|veh))"
         known = ", ".join(sorted(settings.est_labels))
@@ -125,16 +128,54 @@ def _endpoint(op: str, params: tuple[str, ...], *, opnc: bool) -> Callable[..., 
     return endpoint
 
 
-def _templates(op: str) -> list[tuple[str, bool, bool]]:
-    """(path, in OpenAPI, OPNC query form), most specific prefixes first."""
-    out: list[tuple[str, bool, bool]] = [(f"/.well-known/est/{op}", True, False)]
-    for prefix, documented in (("/.well-known/est/{label}", True), ("/.well-known/{label}", False),
-                               ("/{label}", False)):
-        out.append((f"{prefix}/{op}", False, False))
-        out.append((f"{prefix}/{op}/{{iso}}", documented, False))
-        out.append((f"{prefix}/{op}/{{iso}}/{{alg}}", False, False))
-    out.append((f"/opnc/v1/pki/est/{op}", False, True))
-    return out
+def _documented(op: str) -> list[str]:
+    """The variants listed in OpenAPI (served as explicit routes, the most common ones)."""
+    return [f"/.well-known/est/{op}", f"/.well-known/est/{{label}}/{op}/{{iso}}"]
+
+
+# Every other variant, parsed once by one regex in a single catch-all route per method (registered last), so an
+# EST request costs one match instead of walking ~90 generated routes.
+_EST_PATH = re.compile(
+    r"^/(?:\.well-known/est(?:/(?P<l1>[^/]+))?|\.well-known/(?P<l2>[^/]+)|(?P<l3>[^/]+))"
+    r"/(?P<op>cacerts|csrattrs|simpleenroll|simplereenroll)(?:/(?P<iso>[^/]+)(?:/(?P<alg>[^/]+))?)?/?$"
+)
+_OPNC_PATH = re.compile(r"^/opnc/v1/pki/est/(?P<op>cacerts|csrattrs|simpleenroll|simplereenroll)/?$")
+
+
+def _other_method_serves(request: Request) -> bool:
+    """Whether a fixed route has this path under another method (a 405 rather than a 404); cold path only."""
+    for route in request.app.router.routes:
+        if getattr(route, "name", None) != "est-variants" and route.matches(request.scope)[0] is Match.PARTIAL:
+            return True
+    return False
+
+
+def parse_est_path(path: str) -> tuple[str, str | None, str | None, str | None, bool] | None:
+    """(op, label, iso, alg, opnc) of an EST path in any variant, or None."""
+    m = _OPNC_PATH.match(path)
+    if m is not None:
+        return m["op"], None, None, None, True
+    m = _EST_PATH.match(path)
+    if m is None:
+        return None
+    return m["op"], m["l1"] or m["l2"] or m["l3"], m["iso"], m["alg"], False
+
+
+async def _catch_all(request: Request, est_path: str) -> Response:
+    parsed = parse_est_path("/" + est_path)
+    method_ok = parsed is not None and (request.method == "GET") == (parsed[0] in _GET_OPS)
+    if parsed is None or not method_ok:
+        if parsed is not None:
+            raise ApiError(405, f"{parsed[0]} takes {'GET' if parsed[0] in _GET_OPS else 'POST'}",
+                           code="method_not_allowed")
+        if _other_method_serves(request):
+            raise ApiError(405, f"{request.method} is not allowed on /{est_path}", code="method_not_allowed")
+        raise ApiError(404, f"no such path: /{est_path}", code="not_found")
+    op, label, iso, alg, opnc = parsed
+    if opnc:
+        q = request.query_params
+        return await handle(request, op, q.get("caDomain"), q.get("iso15118Version"), None)
+    return await handle(request, op, label, iso, alg)
 
 
 _SUMMARIES = {
@@ -148,14 +189,16 @@ _SUMMARIES = {
 def _register() -> None:
     for op in _GET_OPS + _POST_OPS:
         method = "GET" if op in _GET_OPS else "POST"
-        for path, documented, opnc in _templates(op):
+        for path in _documented(op):
             params = tuple(re.findall(r"{(\w+)}", path))
-            endpoint = _endpoint(op, params, opnc=opnc)
-            for variant in (path, path + "/"):
-                router.add_api_route(
-                    variant, endpoint, methods=[method], include_in_schema=documented and variant == path,
-                    summary=_SUMMARIES[op], response_class=Response, name=f"est-{op}",
-                )
+            router.add_api_route(path, _endpoint(op, params, opnc=False), methods=[method], summary=_SUMMARIES[op],
+                                 response_class=Response, name=f"est-{op}")
+
+
+def register_catch_all(target: APIRouter) -> None:
+    """The catch-all EST route; the app adds it after every other route so it never shadows a fixed path."""
+    target.add_api_route("/{est_path:path}", _catch_all, methods=["GET", "POST"], include_in_schema=False,
+                         response_class=Response, name="est-variants")
 
 
 _register()

@@ -114,7 +114,7 @@ def test_oversize_body_chunked(api: ApiServer, unchanged: None) -> None:
 
 
 @pytest.mark.parametrize("path", ["/.well-known/est/xyz/simpleenroll", "/acme-cpx/simpleenroll",
-                                  "/.well-known/veh/simpleenroll", "/acme-cpo/simpleenroll/ISO15118-2"])
+                                  "/.well-known/veh/simpleenroll", "/acme-veh/simpleenroll/ISO15118-2"])
 def test_unknown_ca_label(api: ApiServer, unchanged: None, path: str) -> None:
     r = api.http.post(path, content=b64_der(make_csr("DE*ICE*E1")), headers=api.auth("csms-ice"))
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/plain")

@@ -308,3 +308,31 @@ def test_forwarded_certificate_only_from_the_proxy(api: ApiServer, tmp_path: Pat
                        headers={"X-SSL-Client-Cert": quote(cert.public_bytes(Encoding.PEM).decode())})
         assert r.status_code == 403 and "proxy" in r.text
         assert api.snapshot() == before
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/.well-known/est/simpleenroll", ("simpleenroll", None, None, None, False)),
+    ("/.well-known/est/cpo/cacerts/", ("cacerts", "cpo", None, None, False)),
+    ("/.well-known/est/qa-cpo/simpleenroll/ISO15118-2", ("simpleenroll", "qa-cpo", "ISO15118-2", None, False)),
+    ("/.well-known/cpo/simplereenroll", ("simplereenroll", "cpo", None, None, False)),
+    ("/cpo/cacerts/ISO15118-2/secp256r1/", ("cacerts", "cpo", "ISO15118-2", "secp256r1", False)),
+    ("/opnc/v1/pki/est/csrattrs", ("csrattrs", None, None, None, True)),
+    ("/cpo/enroll", None),
+    ("/a/b/cpo/cacerts", None),
+])
+def test_every_est_path_variant_parses(path: str, expected: object) -> None:
+    from api.est import parse_est_path
+
+    assert parse_est_path(path) == expected
+
+
+def test_slug_label_falls_back_to_its_role(api: ApiServer) -> None:
+    r = api.http.get("/.well-known/est/qa-cpo/cacerts")
+    assert r.status_code == 200
+    assert api.http.get("/.well-known/est/qa-xyz/cacerts").status_code == 404
+
+
+def test_wrong_method_on_fixed_paths_is_405_not_404(api: ApiServer) -> None:
+    assert api.http.get("/oauth/token").status_code == 405
+    assert api.http.post("/cpo/cacerts").status_code == 405
+    assert api.http.get("/no/such/thing").status_code == 404
