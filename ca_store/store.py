@@ -37,7 +37,7 @@ from ca_store.codec import MAX_SERIAL, Codec, serial_to_hex
 from ca_store.engine import Target, build_engine, is_missing_schema, parse_target, to_pki_error, translate_errors
 from ca_store.sql import REVOKED_AMONG_WIDTH, Sql, Statement
 from pki.audit import GENESIS, entry_hash
-from pki.errors import AlreadyRevoked, NotFound
+from pki.errors import AlreadyRevoked, NotFound, StoreUnavailable
 from pki.model import (
     AuditEntry,
     AuditEvent,
@@ -60,8 +60,11 @@ def sqlite_url(data_dir: Path, *, create: bool = True) -> str:
     """The URL of the embedded store under ``data_dir`` (created 0700 if missing and ``create``: it holds the CA
     keys; commands that only read leave a mistyped directory alone)."""
     if create and not data_dir.exists():
-        data_dir.mkdir(mode=0o700, parents=True)
-        data_dir.chmod(0o700)  # mkdir's mode is filtered by the umask
+        try:
+            data_dir.mkdir(mode=0o700, parents=True)
+            data_dir.chmod(0o700)  # mkdir's mode is filtered by the umask
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the data directory {data_dir}: {exc.strerror or exc}") from None
     return f"sqlite:///{(data_dir / DB_FILENAME).resolve()}"
 
 
@@ -290,7 +293,9 @@ class SqlStore:
     def is_initialized(self) -> bool:
         database = self.target.url.database
         if self.dialect == "sqlite" and database and not os.path.exists(database):
-            return False  # connecting would create an empty database file
+            parent = os.path.dirname(database)
+            if os.path.isdir(parent) or not os.path.exists(parent):
+                return False  # connecting would create an empty database file (or fail on a directory to come)
         try:
             row = self._fetch_raw(self.sql.get_meta, {"key": "initialized"})
         except self.db_errors as exc:

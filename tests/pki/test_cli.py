@@ -340,3 +340,10 @@ def test_a_bad_public_url_never_reaches_a_certificate(cli: Cli, tmp_path: Path) 
         r = cli("cert", "issue", "--profile", "secc", "--csr", csr, env={"PNC_PUBLIC_URL": url})
         assert r.returncode == exit_codes.REFUSED and b"PNC_PUBLIC_URL" in r.stderr, (url, r.stderr)
     assert cli.state() == before
+
+
+def test_init_where_the_data_directory_cannot_be_made(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    r = Cli(tmp_path / "file" / "data")("init")
+    assert r.returncode == exit_codes.STORE_UNAVAILABLE and b"cannot create the data directory" in r.stderr
+    assert b"Traceback" not in r.stderr
