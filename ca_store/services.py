@@ -11,12 +11,15 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pki.authority import AuthorityConfig, CertificateAuthority
-from pki.errors import KeyAccessError, StoreUnavailable
+from pki.errors import AlreadyExists, KeyAccessError, StoreUnavailable
 from pki.ports import KeyStore, PrivateKey, Store, StoreTx
 from pki.registration import RegistrationAuthority
+
+if TYPE_CHECKING:
+    from pki.ceremony import HierarchyConfig
 
 __all__ = ["Services", "open_services", "initialize", "utc_now", "authority_config", "load_settings", "CONFIG_META_KEY",
            "LockedKeyStore"]
@@ -71,16 +74,20 @@ def open_services(
     from ca_store.store import open_store
 
     store = open_store(url)
-    if not store.is_initialized():
-        raise StoreUnavailable(f"store at {store.url} is not initialised: run `pnc init`")
-    keys: KeyStore
-    if passphrase:
-        keys = SoftKeyStore(store, passphrase)
-    elif require_keys:
-        raise KeyAccessError("no passphrase: set PNC_PASSPHRASE or pass --passphrase-file")
-    else:
-        keys = LockedKeyStore()
-    authority = CertificateAuthority(store, keys, clock, authority_config(load_settings(store), public_url))
+    try:
+        if not store.is_initialized():
+            raise StoreUnavailable(f"store at {store.url} is not initialised: run `pnc init`")
+        keys: KeyStore
+        if passphrase:
+            keys = SoftKeyStore(store, passphrase)
+        elif require_keys:
+            raise KeyAccessError("no passphrase: set PNC_PASSPHRASE or pass --passphrase-file")
+        else:
+            keys = LockedKeyStore()
+        authority = CertificateAuthority(store, keys, clock, authority_config(load_settings(store), public_url))
+    except BaseException:
+        store.close()  # no pooled connection outlives a refused open
+        raise
     return Services(store, keys, authority, RegistrationAuthority(authority), clock)
 
 
@@ -88,7 +95,7 @@ def initialize(
     url: str,
     *,
     passphrase: bytes,
-    config: Any = None,
+    config: HierarchyConfig | None = None,
     clock: Callable[[], datetime] = utc_now,
     actor: str = "init",
 ) -> Services:
@@ -97,26 +104,29 @@ def initialize(
     from ca_store.keys import SoftKeyStore
     from ca_store.store import open_store
     from pki.ceremony import build_hierarchy, load_config
-    from pki.errors import AlreadyExists
 
     if not passphrase:
         raise KeyAccessError("a passphrase is required: set PNC_PASSPHRASE or pass --passphrase-file")
     config = config if config is not None else load_config(None)
-    store = open_store(url)
-    if store.is_initialized():
-        raise AlreadyExists(f"store at {store.url} is already initialised; refusing to overwrite")
-    store.migrate()
     settings: dict[str, Any] = {
         "public_url": config.public_url,
         "validity_days": {k: v.days for k, v in config.validity.items()},
         "organization": config.organization,
         "country": config.country,
     }
-    keys = SoftKeyStore(store, passphrase)
-    authority = CertificateAuthority(store, keys, clock, authority_config(settings))
-    with store.transaction() as tx:
-        keys.initialize(tx)
-        build_hierarchy(authority, tx, config, actor=actor)
-        tx.set_meta(CONFIG_META_KEY, json.dumps(settings).encode())
-        tx.set_meta("initialized", clock().isoformat().encode())
+    store = open_store(url)
+    try:
+        if store.is_initialized():
+            raise AlreadyExists(f"store at {store.url} is already initialised; refusing to overwrite")
+        store.migrate()
+        keys = SoftKeyStore(store, passphrase)
+        authority = CertificateAuthority(store, keys, clock, authority_config(settings))
+        with store.transaction() as tx:
+            keys.initialize(tx)
+            build_hierarchy(authority, tx, config, actor=actor)
+            tx.set_meta(CONFIG_META_KEY, json.dumps(settings).encode())
+            tx.set_meta("initialized", clock().isoformat().encode())
+    except BaseException:
+        store.close()
+        raise
     return Services(store, keys, authority, RegistrationAuthority(authority), clock)
