@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["UsageError", "read_input", "positive_int", "days", "MAX_DAYS"]
+if TYPE_CHECKING:
+    from pki.model import RevocationReason
+
+__all__ = ["UsageError", "read_input", "positive_int", "days", "revocation_reason", "MAX_DAYS"]
 
 MAX_DAYS = 100 * 366  # above every profile's maximum; keeps date arithmetic far from datetime's limits
 
@@ -44,3 +48,13 @@ def positive_int(text: str) -> int:
 def days(text: str) -> int:
     """argparse type of ``--days`` options."""
     return _bounded_int(text, MAX_DAYS, "days")
+
+
+def revocation_reason(text: str) -> RevocationReason:
+    """argparse type of ``--reason``: an RFC 5280 reason name (any case or separators) or its code."""
+    from pki.model import RevocationReason  # here: `pnc` starts without cryptography's x509 module
+
+    try:
+        return RevocationReason.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -8,7 +8,7 @@ from typing import Any
 
 from pki.authority import Issued, serial_hex
 from pki.cli import exit_codes
-from pki.cli.args import days, positive_int, read_input
+from pki.cli.args import days, positive_int, read_input, revocation_reason
 from pki.cli.context import services
 from pki.cli.output import emit_json, err, iso, out, pem, table
 from pki.model import CertificateRecord, RevocationReason
@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
 
     revoke = cs.add_parser("revoke", help="revoke a certificate")
     revoke.add_argument("serial")
-    revoke.add_argument("--reason", default="unspecified",
+    revoke.add_argument("--reason", type=revocation_reason, default="unspecified",
                         help="RFC 5280 reason: " + ", ".join(r.value for r in RevocationReason))
     revoke.add_argument("--json", action="store_true")
     revoke.set_defaults(func=run_revoke)
@@ -149,11 +149,7 @@ def run_renew(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    try:
-        reason = RevocationReason.parse(args.reason)
-    except ValueError as exc:
-        err(str(exc))
-        return exit_codes.USAGE
+    reason: RevocationReason = args.reason
     svc = services(args)
     record = svc.ra.revoke(parse_serial(args.serial), reason, requester="cli")
     if args.json:

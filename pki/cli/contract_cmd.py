@@ -15,7 +15,7 @@ from typing import Any
 
 from pki.authority import serial_hex
 from pki.cli import exit_codes
-from pki.cli.args import days, positive_int
+from pki.cli.args import days, positive_int, revocation_reason
 from pki.cli.context import services
 from pki.cli.output import emit_json, err, iso, out, table
 from pki.contracts import Contract, ContractStatus, ProvisioningPolicy, cancel_contract, new_contract
@@ -53,7 +53,7 @@ def register(sub: Any) -> None:
 
     revoke = cs.add_parser("revoke", help="cancel a contract and revoke its contract certificates")
     revoke.add_argument("emaid")
-    revoke.add_argument("--reason", default=RevocationReason.CESSATION_OF_OPERATION.value,
+    revoke.add_argument("--reason", type=revocation_reason, default=RevocationReason.CESSATION_OF_OPERATION.value,
                         help="RFC 5280 reason for the certificates (default cessationOfOperation)")
     revoke.add_argument("--json", action="store_true")
     revoke.set_defaults(func=run_revoke)
@@ -171,11 +171,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    try:
-        reason = RevocationReason.parse(args.reason)
-    except ValueError as exc:
-        err(str(exc))
-        return exit_codes.USAGE
+    reason: RevocationReason = args.reason
     svc, registry = _registry(args)
     contract, revoked = cancel_contract(registry, svc.authority, args.emaid, actor=_ACTOR, at=svc.clock(),
                                         reason=reason)
