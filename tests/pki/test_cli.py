@@ -347,3 +347,18 @@ def test_init_where_the_data_directory_cannot_be_made(tmp_path: Path) -> None:
     r = Cli(tmp_path / "file" / "data")("init")
     assert r.returncode == exit_codes.STORE_UNAVAILABLE and b"cannot create the data directory" in r.stderr
     assert b"Traceback" not in r.stderr
+
+
+def test_audit_verify_exits_8_on_a_tampered_log(tmp_path: Path) -> None:
+    import sqlite3
+
+    c = Cli(tmp_path / "d")
+    assert c("init").returncode == 0
+    db = sqlite3.connect(tmp_path / "d" / "pnc.sqlite3", isolation_level=None)
+    try:  # what someone with write access to the file could do
+        db.execute("DROP TRIGGER audit_no_update")
+        db.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 3")
+    finally:
+        db.close()
+    r = c("audit", "verify")
+    assert r.returncode == exit_codes.INTEGRITY and b"entry 3 (" in r.stderr and b"was altered" in r.stderr
