@@ -151,19 +151,21 @@ class ClientRepository:
                                     {"client_id": found.client_id}))
         return self.get(found.client_id) or found
 
-    def token_secret(self) -> bytes:
-        """The HMAC key of API tokens: generated once per store (the first process to ask wins the insert;
-        every process then reads the same value)."""
+    def token_secret(self, *, at: datetime | None = None) -> bytes:
+        """The HMAC key of API tokens: generated once per store (the first process to ask wins the insert, and
+        audits it as a key creation; every process then reads the same value)."""
         existing = self.store.get_meta(TOKEN_SECRET_META)
         if existing is not None:
             return existing
-        dialect_insert: Callable[..., object] = sqlite.insert if self.store.dialect == "sqlite" else postgresql.insert
-        statement = dialect_insert(meta).values(  # type: ignore[attr-defined]
-            key=TOKEN_SECRET_META, value=secrets.token_bytes(_SECRET_BYTES)
-        ).on_conflict_do_nothing(index_elements=[meta.c.key])
-        with translate_errors(self.store.target, "token secret"), self.store.engine.connect() as conn:
-            conn.execute(statement)
-            conn.commit()
+        dialect_insert: Callable[..., Any] = sqlite.insert if self.store.dialect == "sqlite" else postgresql.insert
+        statement = self.store.sql.compile(dialect_insert(meta).values(
+            key=bindparam("key"), value=bindparam("value")).on_conflict_do_nothing(index_elements=[meta.c.key]))
+        with self.store.transaction() as tx:
+            created = tx.execute(statement, {"key": TOKEN_SECRET_META, "value": secrets.token_bytes(_SECRET_BYTES)},
+                                 "token secret").rowcount == 1
+            if created:
+                tx.audit(AuditEvent("key.create", f"key:{TOKEN_SECRET_META}", "api", at or datetime.now(UTC),
+                                    {"algorithm": "HMAC-SHA256", "backend": "meta"}))
         stored = self.store.get_meta(TOKEN_SECRET_META)
         if stored is None:  # pragma: no cover - the insert above either wrote it or found it
             raise NotFound("token secret missing after creation")

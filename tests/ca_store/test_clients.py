@@ -43,3 +43,9 @@ def test_a_failing_audit_entry_leaves_no_client(store: SqlStore) -> None:
     with pytest.raises(TypeError):  # the audit entry cannot be written (an actor that is not text)
         repo.add(_client("csms-2", "id-3"), actor=None)  # type: ignore[arg-type]
     assert repo.get("id-3") is None and repo.all() == [] and _actions(store) == []
+
+
+def test_the_token_secret_is_created_and_audited_once(store: SqlStore) -> None:
+    first = ClientRepository(store).token_secret(at=NOW)
+    assert len(first) == 32 and ClientRepository(store).token_secret(at=NOW) == first
+    assert _actions(store) == [("key.create", "key:api.token_secret")]
