@@ -106,6 +106,8 @@ def build_subject(
         org = expected_organization
     if org is not None and len(org) > _UB_O:
         raise PolicyRefused(f"subject: O has {len(org)} characters, at most {_UB_O} allowed")
+    if org is not None and not org.isprintable():
+        raise PolicyRefused(f"subject: O {org!r} contains control characters")
     country = claims.country or _first(issuer_subject, NameOID.COUNTRY_NAME)
     if country is not None and (len(country) != 2 or not country.isalpha() or not country.isascii()):
         raise PolicyRefused(f"subject: C {country!r} must be a 2-letter ISO 3166 country code")

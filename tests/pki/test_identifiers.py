@@ -104,3 +104,17 @@ def test_raw_der_csr_ending_in_a_whitespace_byte_is_accepted() -> None:
         if der[-1:].isspace():
             break
     assert load_csr(der).public_bytes(Encoding.DER) == der
+
+
+def test_an_organization_with_control_characters_is_refused() -> None:
+    from pki.errors import PolicyRefused
+    from pki.policy import SubjectClaims, build_subject
+    from pki.profiles import get_profile
+    from tests.helpers import name
+
+    issuer = name("CSO Sub-CA", "PNC", "DE")
+    claims = SubjectClaims(common_name="CS-1", organization="Acme\nEvil")
+    with pytest.raises(PolicyRefused, match="control characters"):
+        build_subject(get_profile("charging-station"), claims, issuer)
+    ok = build_subject(get_profile("charging-station"), SubjectClaims(common_name="CS-1", organization="Acme"), issuer)
+    assert ok.rfc4514_string() == "C=DE,O=Acme,CN=CS-1"
