@@ -111,6 +111,9 @@ class Sql:
         self.revoked_certs = self.compile(
             select(*cert_columns).where(c.issuer == bindparam("issuer"), c.revoked_at.is_not(None)).order_by(c.id)
         )
+        self.latest_crl_number = self.compile(
+            select(crls.c.number).where(crls.c.issuer == bindparam("issuer")).order_by(crls.c.number.desc()).limit(1)
+        )
         self.latest_crl = self.compile(
             select(*_columns(crls, rows.CRL_COLUMNS))
             .where(crls.c.issuer == bindparam("issuer"))

@@ -33,7 +33,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import PoolProxiedConnection
 
 from ca_store import rows
-from ca_store.codec import MAX_SERIAL, Codec, serial_to_hex
+from ca_store.codec import MAX_SERIAL, Codec, serial_from_hex, serial_to_hex
 from ca_store.engine import Target, build_engine, is_missing_schema, parse_target, to_pki_error, translate_errors
 from ca_store.sql import REVOKED_AMONG_WIDTH, Sql, Statement
 from pki.audit import GENESIS, entry_hash
@@ -212,6 +212,14 @@ class SqlTx:
             params = {f"s{i}": serial_to_hex(s) for i, s in enumerate(chunk)}
             found.update(int(row[0], 16) for row in self.execute(self._sql.revoked_among, params).fetchall())
         return found
+
+    def latest_crl_number(self, issuer: str) -> int:
+        row = self.execute(self._sql.latest_crl_number, {"issuer": issuer}).fetchone()
+        return 0 if row is None else serial_from_hex(row[0])
+
+    def revoked_certificates(self, issuer: str) -> Sequence[CertificateRecord]:
+        rows_ = self.execute(self._sql.revoked_certs, {"issuer": issuer}).fetchall()
+        return [rows.cert_record(row, self._codec) for row in rows_]
 
     def add_crl(self, crl: CrlRecord) -> None:
         self.execute(self._sql.insert_crl, rows.crl_params(crl, self._codec), f"CRL {crl.number} of {crl.issuer!r}")

@@ -308,26 +308,19 @@ class CertificateAuthority:
         return record
 
     def generate_crl(self, ca_name: str, actor: str) -> CrlRecord:
-        """A full CRL of ``ca_name`` with CRL number and AKI (RFC 5280 §5.2.1, §5.2.3). The number is the
-        store's latest plus one; when another process stored that number first, the CRL is numbered again."""
+        """A full CRL of ``ca_name`` with CRL number (the store's latest plus one) and AKI (RFC 5280 §5.2.1,
+        §5.2.3)."""
         ca = self.ca(ca_name)
         now = self.clock().replace(microsecond=0)
         cert = self.ca_certificate(ca)
         if now >= cert.not_valid_after_utc:  # nextUpdate would precede thisUpdate
             raise IssuerUnusable(f"CA {ca_name!r} expired on {cert.not_valid_after_utc:%Y-%m-%d}: it issues no CRL")
         ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-        entries = []
-        for revoked in self.store.revoked_certificates(ca_name):
-            if revoked.serial == ca.serial or revoked.revoked_at is None:
-                continue  # a CA's own certificate is listed by its parent
-            entry = x509.RevokedCertificateBuilder().serial_number(revoked.serial).revocation_date(revoked.revoked_at)
-            if revoked.revocation_reason not in (None, RevocationReason.UNSPECIFIED):
-                entry = entry.add_extension(x509.CRLReason(revoked.revocation_reason.flag), critical=False)
-            entries.append(entry.build())
         key = self.keys.load(ca.key_label)
-        for _attempt in range(5):
-            previous = self.store.latest_crl(ca_name)
-            number = previous.number + 1 if previous is not None else 1
+        # Numbered, filled and signed inside the write transaction (as certificates are): no concurrent writer can
+        # take the number in between, and a CRL lists every revocation committed before it.
+        with self.store.transaction() as tx:
+            number = tx.latest_crl_number(ca_name) + 1
             builder = (
                 x509.CertificateRevocationListBuilder()
                 .issuer_name(cert.subject)
@@ -336,19 +329,22 @@ class CertificateAuthority:
                 .add_extension(x509.CRLNumber(number), critical=False)
                 .add_extension(x509.AuthorityKeyIdentifier(ski.digest, None, None), critical=False)
             )
-            for revoked_entry in entries:
-                builder = builder.add_revoked_certificate(revoked_entry)
+            entries = 0
+            for revoked in tx.revoked_certificates(ca_name):
+                if revoked.serial == ca.serial or revoked.revoked_at is None:
+                    continue  # a CA's own certificate is listed by its parent
+                entry = x509.RevokedCertificateBuilder().serial_number(revoked.serial).revocation_date(
+                    revoked.revoked_at)
+                if revoked.revocation_reason not in (None, RevocationReason.UNSPECIFIED):
+                    entry = entry.add_extension(x509.CRLReason(revoked.revocation_reason.flag), critical=False)
+                builder = builder.add_revoked_certificate(entry.build())
+                entries += 1
             crl = sign_crl(builder, key)
             record = CrlRecord(ca_name, number, now, crl.next_update_utc or now, crl.public_bytes(Encoding.DER))
-            try:
-                with self.store.transaction() as tx:
-                    tx.add_crl(record)
-                    tx.audit(AuditEvent("crl.issue", f"ca:{ca_name}", actor, now,
-                                        {"number": str(number), "entries": str(len(entries))}))
-            except AlreadyExists:  # CRL number taken by a concurrent writer: number again
-                continue
-            return record
-        raise AlreadyExists(f"could not number a CRL of {ca_name!r}: other writers kept taking the number")
+            tx.add_crl(record)
+            tx.audit(AuditEvent("crl.issue", f"ca:{ca_name}", actor, now,
+                                {"number": str(number), "entries": str(entries)}))
+        return record
 
 
 def _record(

@@ -45,6 +45,16 @@ class StoreTx(Protocol):
 
     def add_crl(self, crl: CrlRecord) -> None: ...
 
+    def latest_crl_number(self, issuer: str) -> int:
+        """The highest CRL number stored for ``issuer`` (0 if none), read inside this write transaction, so the
+        next number cannot be taken by a concurrent writer before ``add_crl``."""
+        ...
+
+    def revoked_certificates(self, issuer: str) -> Sequence[CertificateRecord]:
+        """The revoked certificates ``issuer`` signed, read inside this transaction (a CRL numbered in it lists
+        every revocation committed before it)."""
+        ...
+
     def revoked_among(self, serials: Sequence[int]) -> set[int]:
         """Which of ``serials`` are revoked, read inside this transaction (one query)."""
         ...

@@ -206,6 +206,23 @@ def test_crls_latest_by_number(store: SqlStore) -> None:
     assert store.latest_crl("nope") is None
 
 
+def test_crl_number_and_revocations_read_inside_the_transaction(store: SqlStore) -> None:
+    certs = [certificate() for _ in range(3)]
+    with store.transaction() as tx:
+        seed_ca(tx)
+        assert tx.latest_crl_number("root") == 0
+        for number in (2, 10, (1 << 159) + 5):
+            tx.add_crl(crl(number=number))
+        assert tx.latest_crl_number("root") == (1 << 159) + 5  # this transaction's own CRLs, numeric order
+        for cert in certs:
+            tx.add_certificate(cert)
+        tx.mark_revoked(certs[1].serial, NOW, RevocationReason.KEY_COMPROMISE)
+        revoked = tx.revoked_certificates("root")
+        assert [r.serial for r in revoked] == [certs[1].serial]
+        assert revoked[0].revocation_reason is RevocationReason.KEY_COMPROMISE
+    assert store.revoked_certificates("root") == revoked
+
+
 def test_meta_set_overwrites(store: SqlStore) -> None:
     assert store.get_meta("x") is None
     with store.transaction() as tx:
