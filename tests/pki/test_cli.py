@@ -80,8 +80,9 @@ def test_init_with_config_and_passphrase_file(tmp_path: Path) -> None:
     r = c("--passphrase-file", str(tmp_path / "pw"), "init", "--config", str(config))
     assert r.returncode == 0, r.stderr
     cas = c.json("ca", "list")
-    assert [(x["name"], x["issuer"]) for x in cas] == [("v2g-root", None), ("cpo-sub2", "v2g-root")]  # type: ignore[index]
-    assert "CN=Acme V2G Root" in cas[0]["subject"] and "C=NL" in cas[0]["subject"]  # type: ignore[index]
+    assert isinstance(cas, list)
+    assert [(x["name"], x["issuer"]) for x in cas] == [("v2g-root", None), ("cpo-sub2", "v2g-root")]
+    assert "CN=Acme V2G Root" in cas[0]["subject"] and "C=NL" in cas[0]["subject"]
     csr = _write(tmp_path, "c.csr", csr_pem(make_csr("NL*ACM*E1")))
     issued = subprocess.run([*PNC, "--passphrase-file", str(tmp_path / "pw"), "cert", "issue", "--profile", "secc",
                              "--csr", csr, "--json"], capture_output=True, env=c.env, check=True)

@@ -55,7 +55,7 @@ def _drop_schema(url: str) -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_two_processes_issue_concurrently(backend: str, tmp_path: Path) -> None:
-    from ca_store import sqlite_url
+    from ca_store import SqlStore, sqlite_url
     from ca_store.services import initialize
 
     url = sqlite_url(tmp_path / "store") if backend == "sqlite" else _pg_url()
@@ -77,7 +77,7 @@ def test_two_processes_issue_concurrently(backend: str, tmp_path: Path) -> None:
         assert verify_chain(entries) == len(entries)
         assert sum(1 for e in entries if e.event.action == "cert.issue") == 2 * PER_PROCESS
     finally:
-        if svc is not None:
+        if svc is not None and isinstance(svc.store, SqlStore):
             svc.store.close()  # else its pooled connections are garbage-collected open (ResourceWarning later)
         if backend == "postgres":
             _drop_schema(url)

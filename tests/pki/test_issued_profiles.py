@@ -36,7 +36,7 @@ def assert_profile(cert: x509.Certificate, profile_name: str, issuer: x509.Certi
     der = cert.public_bytes(Encoding.DER)
     assert cert.version is x509.Version.v3
     assert 64 <= cert.serial_number.bit_length() <= 159
-    bc = cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS)
+    bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
     assert bc.critical and bc.value.ca == p.is_ca and bc.value.path_length == p.path_length
     ku = cert.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE)
     assert ku.critical and _ku(cert) == set(p.key_usage)

@@ -19,7 +19,8 @@ def _issue(svc, profile: str, cn: str, **kw):  # type: ignore[no-untyped-def]
 
 
 def _root(svc, name: str) -> x509.Certificate:  # type: ignore[no-untyped-def]
-    return svc.authority.ca_certificate(svc.authority.ca(name))
+    cert: x509.Certificate = svc.authority.ca_certificate(svc.authority.ca(name))
+    return cert
 
 
 def test_valid_paths_for_every_iso_leaf(pki_services) -> None:  # type: ignore[no-untyped-def]
