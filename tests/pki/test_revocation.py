@@ -11,8 +11,8 @@ from pki.model import CertificateRecord, RevocationReason
 from tests.helpers import csr_pem, make_csr
 
 
-def test_failing_listener_does_not_turn_a_stored_revocation_into_an_error(
-    pki_services, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+def test_failing_listener_does_not_turn_a_stored_revocation_into_an_error(  # type: ignore[no-untyped-def]
+    pki_services, caplog: pytest.LogCaptureFixture
 ) -> None:
     svc = pki_services
     seen: list[CertificateRecord] = []
