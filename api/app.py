@@ -61,7 +61,10 @@ def create_app(
         clients = ClientRepository(services.store)
     signer = TokenSigner(clients.token_secret(), services.clock, issuer=settings.token_issuer)
     active = ActiveClients(clients, settings.client_recheck.total_seconds())
-    ctx = ApiContext(services, settings, clients, signer, active)
+    inline = settings.inline_core_calls
+    if inline is None:
+        inline = getattr(services.store, "dialect", None) == "sqlite"
+    ctx = ApiContext(services, settings, clients, signer, active, inline=inline)
 
     app = FastAPI(title="pnc PKI API", version="1", description=_DESCRIPTION, docs_url="/docs",
                   redoc_url=None, openapi_url="/openapi.json")

@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from api.auth import authenticate
@@ -101,7 +100,7 @@ async def handle(request: Request, op: str, label: str | None, iso: str | None, 
     ctx = await get_context(request)
     entry = resolve_label(ctx.settings, label, iso, alg)
     if op == "cacerts":
-        return _pkcs7(await run_in_threadpool(_cacerts, ctx, entry))
+        return _pkcs7(await ctx.call(_cacerts, ctx, entry))
     if op == "csrattrs":
         return Response(wrap_b64(csr_attributes()), media_type="application/csrattrs",
                         headers={"Content-Transfer-Encoding": "base64"})
@@ -109,7 +108,7 @@ async def handle(request: Request, op: str, label: str | None, iso: str | None, 
         raise ApiError(404, f"no enrolment under this CA label ({entry.issuer} publishes cacerts only)",
                        code="unknown_ca")
     body = await request.body()
-    issued = await run_in_threadpool(_enroll, ctx, request, op, entry, body)
+    issued = await ctx.call(_enroll, ctx, request, op, entry, body)
     return _pkcs7(certs_only_b64([issued.certificate]))
 
 

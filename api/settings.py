@@ -47,6 +47,9 @@ class ApiSettings:
     token_issuer: str = "pnc"
     # Request bodies larger than this are refused with 413 before they are read in full.
     max_body_bytes: int = 64 * 1024
+    # Core calls on the event loop (True), in the thread pool (False), or decided by the store (None: inline for
+    # a local SQLite file, thread pool for a database across the network). See ApiContext.call.
+    inline_core_calls: bool | None = None
     # EST labels; the label-less RFC 7030 path (/.well-known/est/simpleenroll) uses ``default_est_label``.
     est_labels: Mapping[str, EstLabel] = field(default_factory=lambda: DEFAULT_EST_LABELS)
     default_est_label: str = "cpo"
