@@ -1,9 +1,12 @@
-"""Minimal DER helpers for assembling a certificate from linted TBS bytes (X.509: SEQUENCE { tbsCertificate,
-signatureAlgorithm, signatureValue BIT STRING })."""
+"""Minimal DER helpers for encoding a TBSCertificate and assembling a certificate from it
+(X.509: SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING })."""
 
 from __future__ import annotations
 
-__all__ = ["element_end", "header", "certificate_from_parts", "signature_algorithm_of"]
+__all__ = [
+    "element_end", "header", "certificate_from_parts", "tlv", "children", "oid", "integer",
+    "subject_of",
+]
 
 
 def element_end(data: bytes, offset: int) -> int:
@@ -28,14 +31,49 @@ def _content_start(data: bytes, offset: int) -> int:
     return offset + 2 + (first & 0x7F if first >= 0x80 else 0)
 
 
-def signature_algorithm_of(certificate_der: bytes) -> bytes:
-    """The outer signatureAlgorithm element of a certificate (it equals the one inside the TBS)."""
-    tbs_start = _content_start(certificate_der, 0)
-    alg_start = element_end(certificate_der, tbs_start)
-    return certificate_der[alg_start : element_end(certificate_der, alg_start)]
-
-
 def certificate_from_parts(tbs: bytes, signature_algorithm: bytes, signature: bytes) -> bytes:
     bit_string = header(0x03, len(signature) + 1) + b"\x00" + signature
     body = tbs + signature_algorithm + bit_string
     return header(0x30, len(body)) + body
+
+
+def tlv(tag: int, content: bytes) -> bytes:
+    return header(tag, len(content)) + content
+
+
+def children(data: bytes) -> list[bytes]:
+    """The encoded child elements of the constructed element ``data``."""
+    out = []
+    offset = _content_start(data, 0)
+    end = element_end(data, 0)
+    while offset < end:
+        nxt = element_end(data, offset)
+        out.append(data[offset:nxt])
+        offset = nxt
+    return out
+
+
+def oid(dotted: str) -> bytes:
+    """DER OBJECT IDENTIFIER (X.690 §8.19)."""
+    arcs = [int(a) for a in dotted.split(".")]
+    body = bytearray()
+    for value in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
+        chunk = [value & 0x7F]
+        value >>= 7
+        while value:
+            chunk.append(0x80 | (value & 0x7F))
+            value >>= 7
+        body += bytes(reversed(chunk))
+    return tlv(0x06, bytes(body))
+
+
+def integer(value: int) -> bytes:
+    """DER INTEGER of a non-negative value (minimal, with a leading zero octet when the top bit is set)."""
+    return tlv(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+
+
+def subject_of(certificate_der: bytes) -> bytes:
+    """The subject Name exactly as encoded in a certificate (TBS field 6 when the version is explicit)."""
+    tbs = children(certificate_der)[0]
+    fields = children(tbs)
+    return fields[5] if fields[0][:1] == b"\xa0" else fields[4]

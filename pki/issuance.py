@@ -1,27 +1,27 @@
 """Signing: the only module that uses CA private keys (Boulder's CA component).
 
-``prepare`` builds the certificate, signs it with a throwaway key, lints it and returns a single-use
-``Prepared`` token; ``sign`` redeems the token: the real issuer key signs the very TBS bytes that passed
-lint, and the certificate is assembled from them. A failed lint signs nothing with a real key. ``sign_crl`` signs CRLs.
+``prepare`` encodes the TBSCertificate (``pki.tbs``), lints it as a certificate with a placeholder signature and
+returns a single-use ``Prepared`` token; nothing is signed before the lint passed. ``sign`` redeems the token: the
+issuer key signs exactly the linted TBS bytes, and the certificate is assembled from them (Boulder's
+TBS-equality invariant, by construction). ``sign_crl`` signs CRLs.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from pki._der import certificate_from_parts, signature_algorithm_of
+from pki._der import certificate_from_parts, subject_of
 from pki.errors import LintFailed, PkiError, SignerError
 from pki.lint import LintContext, max_signature_size, run_lints
 from pki.ports import PrivateKey, PublicKey
-from pki.profiles import KEY_USAGE_FIELDS, Kind, Profile
+from pki.profiles import Profile
+from pki.tbs import encode_tbs, placeholder_signature, signature_algorithm
 
 __all__ = ["IssuanceRequest", "Prepared", "prepare", "sign", "sign_crl", "hash_for"]
 
@@ -42,14 +42,11 @@ class IssuanceRequest:
 
 @dataclass(slots=True)
 class Prepared:
-    """Single-use issuance token: the builder and the TBS bytes that passed lint."""
+    """Single-use issuance token: the TBS bytes that passed lint."""
 
     request: IssuanceRequest
-    issuer_subject: x509.Name
-    issuer_key_id: bytes | None
-    builder: x509.CertificateBuilder
     lint_tbs: bytes
-    signature_algorithm: bytes  # DER AlgorithmIdentifier, as in the linted certificate
+    signature_algorithm: bytes  # DER AlgorithmIdentifier, as in the TBS
     _used: bool = field(default=False)
 
 
@@ -60,57 +57,6 @@ def hash_for(public_key: PublicKey) -> hashes.SHA256 | hashes.SHA384:
     return hashes.SHA256()
 
 
-_throwaway_lock = threading.Lock()
-_throwaway: dict[str, PrivateKey] = {}
-
-
-def _throwaway_key(like: PublicKey) -> PrivateKey:
-    """A process-local key of the same type as the issuer key, used only to sign lint certificates."""
-    if isinstance(like, ec.EllipticCurvePublicKey):
-        tag = f"ec:{like.curve.name}"
-    else:
-        tag = f"rsa:{like.key_size}"
-    with _throwaway_lock:
-        key = _throwaway.get(tag)
-        if key is None:
-            if isinstance(like, ec.EllipticCurvePublicKey):
-                key = ec.generate_private_key(like.curve)
-            else:
-                key = rsa.generate_private_key(public_exponent=65537, key_size=like.key_size)
-            _throwaway[tag] = key
-        return key
-
-
-def _builder(req: IssuanceRequest, issuer_subject: x509.Name, issuer_key_id: bytes | None) -> x509.CertificateBuilder:
-    p = req.profile
-    usage = {f: f in p.key_usage for f in KEY_USAGE_FIELDS}
-    b = (
-        x509.CertificateBuilder()
-        .subject_name(req.subject)
-        .issuer_name(issuer_subject)
-        .public_key(req.public_key)
-        .serial_number(req.serial)
-        .not_valid_before(req.not_before)
-        .not_valid_after(req.not_after)
-        .add_extension(x509.BasicConstraints(ca=p.is_ca, path_length=p.path_length), critical=True)
-        .add_extension(x509.KeyUsage(encipher_only=False, decipher_only=False, **usage), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(req.public_key), critical=False)
-    )
-    if issuer_key_id is not None and p.kind is not Kind.ROOT:
-        b = b.add_extension(x509.AuthorityKeyIdentifier(issuer_key_id, None, None), critical=False)
-    if p.extended_key_usage:
-        b = b.add_extension(x509.ExtendedKeyUsage(list(p.extended_key_usage)), critical=False)
-    if req.ocsp_url is not None and p.kind is not Kind.ROOT:
-        ocsp = x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(req.ocsp_url))
-        b = b.add_extension(x509.AuthorityInformationAccess([ocsp]), critical=False)
-    if req.crl_url is not None:
-        dp = x509.DistributionPoint([x509.UniformResourceIdentifier(req.crl_url)], None, None, None)
-        b = b.add_extension(x509.CRLDistributionPoints([dp]), critical=False)
-    if p.ocsp_nocheck:
-        b = b.add_extension(x509.OCSPNoCheck(), critical=False)
-    return b
-
-
 def prepare(
     req: IssuanceRequest,
     issuer: x509.Certificate | None,
@@ -118,21 +64,29 @@ def prepare(
     now: datetime,
     max_backdate: timedelta,
 ) -> Prepared:
-    """Build and lint. ``issuer`` None means self-signed (a root). Raises ``LintFailed``."""
+    """Encode and lint. ``issuer`` None means self-signed (a root). Raises ``LintFailed``; signs nothing."""
     if issuer is None:
-        issuer_subject, issuer_public = req.subject, req.public_key
+        issuer_public = req.public_key
+        issuer_name = req.subject.public_bytes()
         issuer_key_id: bytes | None = None
     else:
-        issuer_subject = issuer.subject
         issuer_public = issuer.public_key()  # type: ignore[assignment]
+        issuer_name = _encoded_subject(issuer)
         try:
-            ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            issuer_key_id = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
         except x509.ExtensionNotFound:
             raise LintFailed(["issuer certificate has no subjectKeyIdentifier"]) from None
-        issuer_key_id = ski.digest
-    builder = _builder(req, issuer_subject, issuer_key_id)
-    lint_cert = builder.sign(_throwaway_key(issuer_public), hash_for(issuer_public))
-    lint_der = lint_cert.public_bytes(Encoding.DER)
+    algorithm = signature_algorithm(issuer_public)
+    tbs = encode_tbs(
+        profile=req.profile, serial=req.serial, signature_alg=algorithm, issuer_name=issuer_name,
+        not_before=req.not_before, not_after=req.not_after, subject=req.subject, public_key=req.public_key,
+        issuer_key_id=issuer_key_id, ocsp_url=req.ocsp_url, crl_url=req.crl_url,
+    )
+    lint_der = certificate_from_parts(tbs, algorithm, placeholder_signature(issuer_public))
+    try:
+        lint_cert = x509.load_der_x509_certificate(lint_der)
+    except ValueError as exc:  # would be an encoder bug: refuse rather than sign
+        raise LintFailed([f"encoding: the certificate does not parse ({exc})"]) from None
     ctx = LintContext(
         profile=req.profile,
         cert=lint_cert,
@@ -148,8 +102,19 @@ def prepare(
     problems = run_lints(ctx)
     if problems:
         raise LintFailed(problems)
-    return Prepared(req, issuer_subject, issuer_key_id, builder, lint_cert.tbs_certificate_bytes,
-                    signature_algorithm_of(lint_der))
+    return Prepared(req, tbs, algorithm)
+
+
+_subjects: dict[bytes, bytes] = {}
+
+
+def _encoded_subject(issuer: x509.Certificate) -> bytes:
+    """The issuing CA's subject exactly as encoded in its certificate (cached: CAs are few)."""
+    key = issuer.fingerprint(hashes.SHA256())
+    found = _subjects.get(key)
+    if found is None:
+        found = _subjects[key] = subject_of(issuer.public_bytes(Encoding.DER))
+    return found
 
 
 def sign(prepared: Prepared, issuer_key: PrivateKey) -> x509.Certificate:
