@@ -18,16 +18,12 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
 from pki._der import integer, oid, tlv
 from pki.ports import PublicKey
-from pki.profiles import Kind, Profile
+from pki.profiles import KEY_USAGE_FIELDS, Kind, Profile
 
 __all__ = ["signature_algorithm", "placeholder_signature", "encode_tbs"]
 
 _VERSION_3 = tlv(0xA0, integer(2))
 _TRUE = b"\x01\x01\xff"
-_KU_FIELDS = (
-    "digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-    "key_agreement", "key_cert_sign", "crl_sign",
-)  # fmt: skip
 
 
 def signature_algorithm(issuer_public: PublicKey) -> bytes:
@@ -65,7 +61,7 @@ def _fixed_extensions(
     profile: Profile, issuer_key_id: bytes | None, ocsp_url: str | None, crl_url: str | None
 ) -> tuple[bytes, bytes]:
     """(extensions before the SKI, extensions after it) for a profile, issuing CA and URLs."""
-    usage = {f: f in profile.key_usage for f in _KU_FIELDS}
+    usage = {f: f in profile.key_usage for f in KEY_USAGE_FIELDS}
     before = _extension(ExtensionOID.BASIC_CONSTRAINTS,
                         x509.BasicConstraints(ca=profile.is_ca, path_length=profile.path_length), True)
     before += _extension(ExtensionOID.KEY_USAGE, x509.KeyUsage(encipher_only=False, decipher_only=False, **usage), True)
