@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,17 +246,10 @@ def _plug_and_charge(demo: _Demo) -> None:
 def _print_tree(demo: _Demo) -> None:
     from ca_store import sqlite_url
     from ca_store.services import open_services
-    from pki.demo import render_tree
+    from pki.cli.tree import render_tree
 
     print("\n== The store now holds")
     svc = open_services(sqlite_url(demo.dir / "data"), passphrase=None)
     ca_names = {c.serial: c.name for c in svc.store.list_cas()}
     for line in render_tree(svc.store.list_certificates(), ca_names):
         print("   " + line if line else "")
-
-
-def main(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - convenience
-    parser = argparse.ArgumentParser(prog="pnc demo")
-    sub = parser.add_subparsers()
-    register(sub)
-    return int(run(parser.parse_args(["demo", *(argv or [])])))
