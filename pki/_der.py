@@ -5,7 +5,7 @@ from __future__ import annotations
 
 __all__ = [
     "element_end", "header", "certificate_from_parts", "tlv", "children", "oid", "integer",
-    "subject_of",
+    "subject_of", "content",
 ]
 
 
@@ -77,3 +77,8 @@ def subject_of(certificate_der: bytes) -> bytes:
     tbs = children(certificate_der)[0]
     fields = children(tbs)
     return fields[5] if fields[0][:1] == b"\xa0" else fields[4]
+
+
+def content(data: bytes) -> bytes:
+    """The content octets of the DER element ``data`` (definite lengths only)."""
+    return data[_content_start(data, 0) : element_end(data, 0)]

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from pki._der import certificate_from_parts, subject_of
 from pki.errors import LintFailed, PkiError, SignerError
-from pki.lint import LintContext, max_signature_size, run_lints
+from pki.lint import LintContext, LintInputError, max_signature_size, run_lints
 from pki.ports import PrivateKey, PublicKey
 from pki.profiles import Profile
 from pki.tbs import encode_tbs, placeholder_signature, signature_algorithm
@@ -57,6 +57,38 @@ def hash_for(public_key: PublicKey) -> hashes.SHA256 | hashes.SHA384:
     return hashes.SHA256()
 
 
+@dataclass(frozen=True, slots=True)
+class _IssuerFacts:
+    """What every issuance under one CA certificate needs from it, derived once."""
+
+    public_key: PublicKey
+    name_der: bytes  # its subject exactly as encoded: the issuer field of every child
+    key_id: bytes  # its subjectKeyIdentifier: the AKI of every child
+    algorithm: bytes  # DER AlgorithmIdentifier of its signatures
+    placeholder: bytes  # a largest-size signature for the lint certificate
+    signature_size: int
+
+
+_issuers: dict[x509.Certificate, _IssuerFacts] = {}
+
+
+def _issuer_facts(issuer: x509.Certificate) -> _IssuerFacts:
+    facts = _issuers.get(issuer)
+    if facts is None:
+        public_key: PublicKey = issuer.public_key()  # type: ignore[assignment]
+        try:
+            key_id = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        except x509.ExtensionNotFound:
+            raise LintFailed(["issuer certificate has no subjectKeyIdentifier"]) from None
+        facts = _IssuerFacts(public_key, subject_of(issuer.public_bytes(Encoding.DER)), key_id,
+                             signature_algorithm(public_key), placeholder_signature(public_key),
+                             max_signature_size(public_key))
+        if len(_issuers) >= 256:  # CAs are few; a long-running process rotating many would otherwise grow this
+            _issuers.clear()
+        _issuers[issuer] = facts
+    return facts
+
+
 def prepare(
     req: IssuanceRequest,
     issuer: x509.Certificate | None,
@@ -65,56 +97,44 @@ def prepare(
     max_backdate: timedelta,
 ) -> Prepared:
     """Encode and lint. ``issuer`` None means self-signed (a root). Raises ``LintFailed``; signs nothing."""
+    subject_der = req.subject.public_bytes()
     if issuer is None:
         issuer_public = req.public_key
-        issuer_name = req.subject.public_bytes()
+        issuer_name = subject_der
         issuer_key_id: bytes | None = None
+        algorithm = signature_algorithm(issuer_public)
+        placeholder = placeholder_signature(issuer_public)
+        signature_size = max_signature_size(issuer_public)
     else:
-        issuer_public = issuer.public_key()  # type: ignore[assignment]
-        issuer_name = _encoded_subject(issuer)
-        try:
-            issuer_key_id = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-        except x509.ExtensionNotFound:
-            raise LintFailed(["issuer certificate has no subjectKeyIdentifier"]) from None
-    algorithm = signature_algorithm(issuer_public)
+        facts = _issuer_facts(issuer)
+        issuer_name, issuer_key_id = facts.name_der, facts.key_id
+        algorithm, placeholder, signature_size = facts.algorithm, facts.placeholder, facts.signature_size
     tbs = encode_tbs(
         profile=req.profile, serial=req.serial, signature_alg=algorithm, issuer_name=issuer_name,
-        not_before=req.not_before, not_after=req.not_after, subject=req.subject, public_key=req.public_key,
+        not_before=req.not_before, not_after=req.not_after, subject=subject_der, public_key=req.public_key,
         issuer_key_id=issuer_key_id, ocsp_url=req.ocsp_url, crl_url=req.crl_url,
     )
-    lint_der = certificate_from_parts(tbs, algorithm, placeholder_signature(issuer_public))
     try:
-        lint_cert = x509.load_der_x509_certificate(lint_der)
-    except ValueError as exc:  # would be an encoder bug: refuse rather than sign
-        raise LintFailed([f"encoding: the certificate does not parse ({exc})"]) from None
-    ctx = LintContext(
-        profile=req.profile,
-        cert=lint_cert,
-        issuer=issuer,
-        expected_subject=req.subject,
-        ocsp_url=req.ocsp_url,
-        crl_url=req.crl_url,
-        now=now,
-        max_backdate=max_backdate,
-        signature_size=max_signature_size(issuer_public),
-        der_length=len(lint_der),
-    )
+        ctx = LintContext(
+            profile=req.profile,
+            der=certificate_from_parts(tbs, algorithm, placeholder),
+            issuer=issuer,
+            expected_subject=req.subject,
+            expected_subject_der=subject_der,
+            issuer_subject_der=issuer_name if issuer is not None else None,
+            issuer_key_id=issuer_key_id,
+            ocsp_url=req.ocsp_url,
+            crl_url=req.crl_url,
+            now=now,
+            max_backdate=max_backdate,
+            signature_size=signature_size,
+        )
+    except LintInputError as exc:  # would be an encoder bug: refuse rather than sign
+        raise LintFailed([exc.message]) from None
     problems = run_lints(ctx)
     if problems:
         raise LintFailed(problems)
     return Prepared(req, tbs, algorithm)
-
-
-_subjects: dict[bytes, bytes] = {}
-
-
-def _encoded_subject(issuer: x509.Certificate) -> bytes:
-    """The issuing CA's subject exactly as encoded in its certificate (cached: CAs are few)."""
-    key = issuer.fingerprint(hashes.SHA256())
-    found = _subjects.get(key)
-    if found is None:
-        found = _subjects[key] = subject_of(issuer.public_bytes(Encoding.DER))
-    return found
 
 
 def sign(prepared: Prepared, issuer_key: PrivateKey) -> x509.Certificate:

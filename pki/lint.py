@@ -2,52 +2,122 @@
 
 One small function per rule; each returns ``None`` or a problem string, and cites the rule it enforces.
 ``run_lints`` returns every problem at once so an operator sees them all. The lint certificate carries a
-throwaway signature, so size checks assume the largest signature the real issuer key can produce.
+placeholder signature, so size checks assume the largest signature the real issuer key can produce.
+
+The certificate is read from its DER: cryptography parses it (it must parse, and simple fields come from its
+getters), and the TBS fields are compared as encoded (subject and issuer byte for byte with what policy approved
+and the issuing CA's subject). The extension lints depend only on the extensions other than the subject key
+identifier, the profile, the URLs and the issuer's key identifier, which are the same for every certificate a CA
+issues under one profile; their verdict is therefore remembered per exact extension bytes (``_ExtensionVerdicts``),
+and each certificate's own subject key identifier is checked on its own.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 
+from pki._der import children, content, oid, subject_of, tlv
 from pki.csr import check_key
 from pki.errors import PkiError
 from pki.policy import check_cn
-from pki.profiles import KEY_USAGE_FIELDS, Kind, Profile
+from pki.profiles import KEY_USAGE_FIELDS, KeySpec, Kind, Profile
 
-__all__ = ["LintContext", "Lint", "LINTS", "run_lints", "max_signature_size"]
+__all__ = ["LintContext", "Lint", "LINTS", "run_lints", "max_signature_size", "LintInputError"]
+
+_SKI_OID = b"\x06\x03\x55\x1d\x0e"  # DER OBJECT IDENTIFIER 2.5.29.14 (subjectKeyIdentifier)
+_EXTENSIONS_TAG = 0xA3  # TBSCertificate extensions [3] EXPLICIT
+# Extension { subjectKeyIdentifier, extnValue OCTET STRING { KeyIdentifier OCTET STRING (20 octets) } }, non-critical
+_SKI_EXTENSION_PREFIX = tlv(0x30, _SKI_OID + tlv(0x04, tlv(0x04, bytes(20))))[:-20]
 
 
-@dataclass(frozen=True, slots=True)
+class LintInputError(PkiError):
+    """The bytes to lint are not a certificate cryptography can parse (an encoder bug: nothing is signed)."""
+
+
 class LintContext:
-    profile: Profile
-    cert: x509.Certificate  # signed with a throwaway key
-    issuer: x509.Certificate | None  # None: self-signed (the certificate is its own issuer)
-    expected_subject: x509.Name
-    ocsp_url: str | None
-    crl_url: str | None
-    now: datetime
-    max_backdate: timedelta
-    signature_size: int  # the largest DER signature the real issuer key can produce
-    der_length: int  # len(DER) of the lint certificate
-    # Materialised once from ``cert`` and ``issuer`` (each access of the certificate's would parse again):
-    extensions: Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] = field(init=False)
-    subject: x509.Name = field(init=False)
-    issuer_name: x509.Name = field(init=False)
-    issuer_subject: x509.Name | None = field(init=False)  # the issuing CA's subject (None when self-signed)
+    """What the lints read: the certificate to be signed (DER with a placeholder signature), parsed by
+    cryptography and split into its encoded TBS fields, and what policy expects of it."""
 
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__  # frozen dataclass
-        set_(self, "extensions", {e.oid: e for e in self.cert.extensions})
-        set_(self, "subject", self.cert.subject)
-        set_(self, "issuer_name", self.cert.issuer)
-        set_(self, "issuer_subject", self.issuer.subject if self.issuer is not None else None)
+    __slots__ = (
+        "profile", "der", "cert", "tbs_fields", "issuer", "issuer_subject_der", "issuer_key_id", "expected_subject",
+        "expected_subject_der", "ocsp_url", "crl_url", "now", "max_backdate", "signature_size", "_extensions",
+        "_raw_extensions",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        profile: Profile,
+        der: bytes,
+        issuer: x509.Certificate | None,
+        expected_subject: x509.Name,
+        ocsp_url: str | None,
+        crl_url: str | None,
+        now: datetime,
+        max_backdate: timedelta,
+        signature_size: int,
+        issuer_subject_der: bytes | None = None,
+        issuer_key_id: bytes | None = None,
+        expected_subject_der: bytes | None = None,
+    ) -> None:
+        """``issuer`` None: self-signed. The ``*_der``/``issuer_key_id`` arguments are optional precomputed values
+        (the issuing CA's encoded subject and subjectKeyIdentifier, the approved subject's encoding)."""
+        try:
+            self.cert = x509.load_der_x509_certificate(der)
+            fields = children(children(der)[0])
+        except (ValueError, IndexError) as exc:
+            raise LintInputError(f"encoding: the certificate does not parse ({exc})") from None
+        if fields[:1] and fields[0][:1] != b"\xa0":
+            fields.insert(0, b"")  # version absent (v1, refused by its lint): keep the field positions of RFC 5280
+        if len(fields) < 7:
+            raise LintInputError(f"encoding: the TBSCertificate has {len(fields)} fields, at least 7 expected")
+        self.tbs_fields = fields
+        self.profile = profile
+        self.der = der
+        self.issuer = issuer
+        if issuer is not None:
+            if issuer_subject_der is None:
+                issuer_subject_der = subject_of(issuer.public_bytes(Encoding.DER))
+            if issuer_key_id is None:
+                issuer_key_id = _ski_of(issuer)
+        self.issuer_subject_der = issuer_subject_der
+        self.issuer_key_id = issuer_key_id
+        self.expected_subject = expected_subject
+        self.expected_subject_der = (
+            expected_subject_der if expected_subject_der is not None else expected_subject.public_bytes()
+        )
+        self.ocsp_url = ocsp_url
+        self.crl_url = crl_url
+        self.now = now
+        self.max_backdate = max_backdate
+        self.signature_size = signature_size
+        self._extensions: Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] | None = None
+        self._raw_extensions: list[bytes] | None = None
+
+    @property
+    def extensions(self) -> Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]:
+        """The parsed extensions (parsed on first use; cryptography raises on duplicates or bad values)."""
+        if self._extensions is None:
+            self._extensions = {e.oid: e for e in self.cert.extensions}
+        return self._extensions
+
+    def raw_extensions(self) -> list[bytes]:
+        """Each Extension exactly as encoded, in order (empty without an extensions field)."""
+        if self._raw_extensions is None:
+            self._raw_extensions = next(
+                (children(content(f)) for f in self.tbs_fields[7:] if f[0] == _EXTENSIONS_TAG), []
+            )
+        return self._raw_extensions
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +125,18 @@ class Lint:
     name: str
     citation: str
     check: Callable[[LintContext], str | None]
+    extensions_only: bool = False  # reads only the extensions other than the SKI (and the context's constants)
 
 
-def _ext(ctx: LintContext, oid: x509.ObjectIdentifier) -> x509.Extension[x509.ExtensionType] | None:
-    return ctx.extensions.get(oid)
-
-
-def _issuer_ski(ctx: LintContext) -> bytes | None:
-    cert = ctx.issuer if ctx.issuer is not None else ctx.cert
+def _ski_of(cert: x509.Certificate) -> bytes | None:
     try:
         return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
     except x509.ExtensionNotFound:
         return None
+
+
+def _ext(ctx: LintContext, oid: x509.ObjectIdentifier) -> x509.Extension[x509.ExtensionType] | None:
+    return ctx.extensions.get(oid)
 
 
 def max_signature_size(issuer_public_key: object) -> int:
@@ -102,7 +172,15 @@ def _signature_algorithm(ctx: LintContext) -> str | None:
     return None
 
 
+_EC_ALGORITHMS = {  # SPKI AlgorithmIdentifier of id-ecPublicKey on a named curve (RFC 5480 §2.1.1)
+    tlv(0x30, oid("1.2.840.10045.2.1") + oid("1.2.840.10045.3.1.7")): KeySpec.EC_P256,
+    tlv(0x30, oid("1.2.840.10045.2.1") + oid("1.3.132.0.34")): KeySpec.EC_P384,
+}
+
+
 def _public_key(ctx: LintContext) -> str | None:
+    if _EC_ALGORITHMS.get(children(ctx.tbs_fields[6])[0]) in ctx.profile.keys:
+        return None  # an allowed curve, named in the encoding: no need to load the point
     try:
         check_key(ctx.profile, ctx.cert.public_key())  # type: ignore[arg-type]
     except PkiError as exc:
@@ -110,35 +188,42 @@ def _public_key(ctx: LintContext) -> str | None:
     return None
 
 
+_ISO_ORDER = (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.COUNTRY_NAME, NameOID.DOMAIN_COMPONENT)
+
+
 def _subject(ctx: LintContext) -> str | None:
-    subject = ctx.subject
-    if subject != ctx.expected_subject:
+    # Byte equality with the approved subject's encoding (DER: equal bytes, equal name); the rules below then
+    # read the approved Name object, which needs no second parse.
+    if ctx.tbs_fields[5] != ctx.expected_subject_der:
         return "subject differs from the policy-approved subject"
-    if ctx.profile.iso15118:
-        if any(len(rdn) != 1 for rdn in subject.rdns):
-            return "ISO 15118 subjects carry one attribute per RDN"
-        order = [attribute.oid for attribute in subject]
-        wanted = [NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.COUNTRY_NAME, NameOID.DOMAIN_COMPONENT]
-        if order != [oid for oid in wanted if oid in order] or NameOID.COMMON_NAME not in order:
-            return "ISO 15118 subject attributes must be CN, O, C, DC in that order"
-    dcs = subject.get_attributes_for_oid(NameOID.DOMAIN_COMPONENT)
+    rdns = ctx.expected_subject.rdns
+    if ctx.profile.iso15118 and any(len(rdn) != 1 for rdn in rdns):
+        return "ISO 15118 subjects carry one attribute per RDN"
+    attributes = [attribute for rdn in rdns for attribute in rdn]
+    oids = [attribute.oid for attribute in attributes]
+    if ctx.profile.iso15118 and (
+        oids != [oid for oid in _ISO_ORDER if oid in oids] or NameOID.COMMON_NAME not in oids
+    ):
+        return "ISO 15118 subject attributes must be CN, O, C, DC in that order"
+    dcs = [a.value for a in attributes if a.oid == NameOID.DOMAIN_COMPONENT]
     want_dc = ctx.profile.domain_component
     if want_dc is None and dcs:
         return f"profile {ctx.profile.name} carries no DC"
-    if want_dc is not None and [a.value for a in dcs] != [want_dc]:
+    if want_dc is not None and dcs != [want_dc]:
         return f"subject DC must be {want_dc!r} (EVs check it)"
-    cns = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    cns = [a.value for a in attributes if a.oid == NameOID.COMMON_NAME]
     if len(cns) != 1:
         return "subject must carry exactly one CN"
     try:
-        check_cn(ctx.profile, str(cns[0].value))
+        check_cn(ctx.profile, str(cns[0]))
     except PkiError as exc:
         return exc.message
     return None
 
 
 def _issuer_name(ctx: LintContext) -> str | None:
-    if ctx.issuer_subject is not None and ctx.issuer_name != ctx.issuer_subject:
+    expected = ctx.issuer_subject_der if ctx.issuer is not None else ctx.tbs_fields[5]  # self-signed: own subject
+    if ctx.tbs_fields[3] != expected:
         return "issuer name differs from the issuing CA's subject"
     return None
 
@@ -157,6 +242,20 @@ def _validity(ctx: LintContext) -> str | None:
         if nb < ctx.issuer.not_valid_before_utc:
             return "notBefore precedes the issuer's notBefore"
     return None
+
+
+def _subject_key_identifier(ctx: LintContext) -> str | None:
+    """Exactly one SKI, non-critical, the SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 method 1, what
+    EVs and OpenSSL compute to build chains), read from the encoding."""
+    found = [e for e in ctx.raw_extensions() if content(e).startswith(_SKI_OID)]
+    if len(found) != 1:
+        return "subjectKeyIdentifier must be present once (RFC 5280 §4.2.1.2)"
+    key_bits = content(children(ctx.tbs_fields[6])[1])[1:]  # BIT STRING content after its unused-bits octet
+    if found[0] == _SKI_EXTENSION_PREFIX + hashlib.sha1(key_bits).digest():  # noqa: S324 - RFC 5280's method
+        return None
+    if len(children(found[0])) != 2:  # OID, OCTET STRING: a DER BOOLEAN here could only say critical
+        return "subjectKeyIdentifier must be non-critical (RFC 5280 §4.2.1.2)"
+    return "subjectKeyIdentifier is not the SHA-1 of the subject public key (RFC 5280 §4.2.1.2 method 1)"
 
 
 def _basic_constraints(ctx: LintContext) -> str | None:
@@ -193,16 +292,13 @@ def _eku(ctx: LintContext) -> str | None:
     return None
 
 
-def _key_identifiers(ctx: LintContext) -> str | None:
-    ski = _ext(ctx, ExtensionOID.SUBJECT_KEY_IDENTIFIER)
-    if ski is None or ski.critical:
-        return "subjectKeyIdentifier must be present and non-critical (RFC 5280 §4.2.1.2)"
+def _authority_key_identifier(ctx: LintContext) -> str | None:
     aki = _ext(ctx, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
     if ctx.profile.kind is Kind.ROOT:
         return None
     if aki is None or aki.critical:
         return "authorityKeyIdentifier must be present and non-critical on non-root certificates"
-    issuer_ski = _issuer_ski(ctx)
+    issuer_ski = ctx.issuer_key_id if ctx.issuer is not None else _ski_of(ctx.cert)
     assert isinstance(aki.value, x509.AuthorityKeyIdentifier)
     if issuer_ski is None or aki.value.key_identifier != issuer_ski:
         return "authorityKeyIdentifier does not match the issuer's subjectKeyIdentifier"
@@ -253,7 +349,7 @@ def _size(ctx: LintContext) -> str | None:
     limit = ctx.profile.max_der_size
     if limit is None:
         return None
-    worst = ctx.der_length - len(ctx.cert.signature) + ctx.signature_size
+    worst = len(ctx.der) - len(ctx.cert.signature) + ctx.signature_size
     if worst > limit:
         return f"certificate would be up to {worst} bytes DER, ISO 15118-2 allows {limit} ([V2G2-010])"
     return None
@@ -267,17 +363,61 @@ LINTS: Sequence[Lint] = (
     Lint("subject", "ISO 15118-2 Annex F, pnc-facts §1", _subject),
     Lint("issuer_name", "RFC 5280 §4.1.2.4", _issuer_name),
     Lint("validity", "RFC 5280 §4.1.2.5, profile", _validity),
-    Lint("basic_constraints", "RFC 5280 §4.2.1.9, [V2G2-009]", _basic_constraints),
-    Lint("key_usage", "RFC 5280 §4.2.1.3, ISO 15118-2 Annex F", _key_usage),
-    Lint("extended_key_usage", "ISO 15118-2 Annex F", _eku),
-    Lint("key_identifiers", "RFC 5280 §4.2.1.1-2", _key_identifiers),
-    Lint("aia_ocsp", "RFC 5280 §4.2.2.1, Hubject CP", _aia),
-    Lint("crl_distribution_points", "RFC 5280 §4.2.1.13", _crl_dp),
-    Lint("ocsp_nocheck", "RFC 6960 §4.2.2.2.1", _ocsp_nocheck),
-    Lint("only_known_extensions", "policy: CSR extensions never copied", _only_known_extensions),
+    Lint("subject_key_identifier", "RFC 5280 §4.2.1.2", _subject_key_identifier),
+    Lint("basic_constraints", "RFC 5280 §4.2.1.9, [V2G2-009]", _basic_constraints, True),
+    Lint("key_usage", "RFC 5280 §4.2.1.3, ISO 15118-2 Annex F", _key_usage, True),
+    Lint("extended_key_usage", "ISO 15118-2 Annex F", _eku, True),
+    Lint("authority_key_identifier", "RFC 5280 §4.2.1.1", _authority_key_identifier, True),
+    Lint("aia_ocsp", "RFC 5280 §4.2.2.1, Hubject CP", _aia, True),
+    Lint("crl_distribution_points", "RFC 5280 §4.2.1.13", _crl_dp, True),
+    Lint("ocsp_nocheck", "RFC 6960 §4.2.2.2.1", _ocsp_nocheck, True),
+    Lint("only_known_extensions", "policy: CSR extensions never copied", _only_known_extensions, True),
     Lint("der_size", "ISO 15118-2 [V2G2-010]", _size),
 )
 
 
+class _ExtensionVerdicts:
+    """The problems the ``extensions_only`` lints found, per exact input: the lints, the profile, the URLs, the
+    issuer's key identifier and the encoded extensions other than the SKI. A CA issuing one profile produces the
+    same extension bytes every time, so the extensions are parsed and judged once, not per certificate. Bounded;
+    self-signed certificates (their AKI refers to themselves) are always judged afresh."""
+
+    _LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._verdicts: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def problems(self, ctx: LintContext, lints: tuple[Lint, ...]) -> tuple[str, ...]:
+        if ctx.issuer is None:
+            return self._judge(ctx, lints)
+        raw = tuple(e for e in ctx.raw_extensions() if not content(e).startswith(_SKI_OID))
+        key = (lints, ctx.profile, ctx.ocsp_url, ctx.crl_url, ctx.issuer_key_id, raw)
+        found = self._verdicts.get(key)
+        if found is None:
+            found = self._judge(ctx, lints)
+            with self._lock:
+                if len(self._verdicts) >= self._LIMIT:
+                    self._verdicts.clear()
+                self._verdicts[key] = found
+        return found
+
+    @staticmethod
+    def _judge(ctx: LintContext, lints: tuple[Lint, ...]) -> tuple[str, ...]:
+        try:
+            ctx.extensions  # noqa: B018 - parse once; duplicates and malformed values raise here
+        except (ValueError, x509.DuplicateExtension) as exc:
+            return (f"extensions: cannot be parsed ({exc})",)
+        return tuple(f"{lint.name}: {problem}" for lint in lints if (problem := lint.check(ctx)) is not None)
+
+
+_verdicts = _ExtensionVerdicts()
+
+
 def run_lints(ctx: LintContext, lints: Sequence[Lint] = LINTS) -> list[str]:
-    return [f"{lint.name}: {problem}" for lint in lints if (problem := lint.check(ctx)) is not None]
+    problems = [f"{lint.name}: {problem}" for lint in lints
+                if not lint.extensions_only and (problem := lint.check(ctx)) is not None]
+    extension_lints = tuple(lint for lint in lints if lint.extensions_only)
+    if extension_lints:
+        problems.extend(_verdicts.problems(ctx, extension_lints))
+    return problems

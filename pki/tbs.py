@@ -9,6 +9,7 @@ that depend only on the profile, the issuing CA and the published URLs are encod
 from __future__ import annotations
 
 import functools
+import hashlib
 from datetime import datetime
 
 from cryptography import x509
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
-from pki._der import integer, oid, tlv
+from pki._der import children, content, integer, oid, tlv
 from pki.ports import PublicKey
 from pki.profiles import KEY_USAGE_FIELDS, Kind, Profile
 
@@ -92,25 +93,35 @@ def encode_tbs(
     issuer_name: bytes,
     not_before: datetime,
     not_after: datetime,
-    subject: x509.Name,
+    subject: bytes,
     public_key: PublicKey,
     issuer_key_id: bytes | None,
     ocsp_url: str | None,
     crl_url: str | None,
 ) -> bytes:
-    """The DER TBSCertificate. ``issuer_name`` is the issuing CA's subject exactly as encoded in its certificate
-    (for a root: the encoded ``subject``)."""
+    """The DER TBSCertificate. ``subject`` is the encoded subject Name; ``issuer_name`` is the issuing CA's subject
+    exactly as encoded in its certificate (for a root: ``subject``)."""
     before, after = _fixed_extensions(profile, issuer_key_id, ocsp_url, crl_url)
-    ski = _extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER, x509.SubjectKeyIdentifier.from_public_key(public_key), False)
-    extensions = tlv(0xA3, tlv(0x30, before + ski + after))
+    spki = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    extensions = tlv(0xA3, tlv(0x30, before + _ski_extension(spki) + after))
     body = (
         _VERSION_3
         + integer(serial)
         + signature_alg
         + issuer_name
         + tlv(0x30, _time(not_before) + _time(not_after))
-        + subject.public_bytes()
-        + public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        + subject
+        + spki
         + extensions
     )
     return tlv(0x30, body)
+
+
+_SKI_PREFIX = _extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER, x509.SubjectKeyIdentifier(bytes(20)), False)[:-20]
+
+
+def _ski_extension(spki: bytes) -> bytes:
+    """subjectKeyIdentifier by RFC 5280 §4.2.1.2 method 1 (as ``SubjectKeyIdentifier.from_public_key``): the
+    SHA-1 of the subjectPublicKey BIT STRING's value, from the SPKI encoding already at hand."""
+    key_bits = content(children(spki)[1])[1:]  # after the BIT STRING's unused-bits octet
+    return _SKI_PREFIX + hashlib.sha1(key_bits).digest()  # noqa: S324 - the RFC's key identifier method

@@ -55,7 +55,7 @@ def test_tbs_is_byte_identical_to_cryptography_builder(profile: str, years: int)
     crl = "http://pki.test/crl/x.crl" if profile == "secc" else None
     algorithm = signature_algorithm(issuer_key.public_key())
     ours = encode_tbs(profile=PROFILES[profile], serial=serial, signature_alg=algorithm,
-                      issuer_name=issuer.public_bytes(), not_before=nb, not_after=na, subject=subject,
+                      issuer_name=issuer.public_bytes(), not_before=nb, not_after=na, subject=subject.public_bytes(),
                       public_key=subject_key.public_key(), issuer_key_id=key_id, ocsp_url="http://pki.test/ocsp",
                       crl_url=crl)
     theirs = _builder_tbs(profile, issuer_key, subject, issuer, key_id, serial, nb, na, "http://pki.test/ocsp", crl,
