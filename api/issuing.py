@@ -18,10 +18,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from api.settings import EstLabel
 from ca_store.services import Services
 from pki.authority import Issued, serial_hex
-from pki.csr import load_csr
+from pki.csr import load_csr, read_csr
 from pki.errors import InvalidInput, PolicyRefused
 from pki.policy import claims_from_name
-from pki.ports import PublicKey
 from pki.profiles import get_profile
 from pki.requester import (
     NotAuthorized,
@@ -43,12 +42,11 @@ def enroll(services: Services, requester: Requester, csr_data: bytes, label: Est
     """A SECC leaf (EST simpleenroll, OCPP V2GCertificate) for a CN the requester's operator IDs cover."""
     if label.profile is None:
         raise PolicyRefused(f"CA {label.issuer!r} offers no enrolment here (cacerts only)")
-    csr = load_csr(csr_data)
-    claims = claims_from_name(csr.subject)
+    checked = read_csr(csr_data)
+    claims = claims_from_name(checked.csr.subject)
     authorize_secc_cn(requester, claims.common_name)
-    public_key: PublicKey = csr.public_key()  # type: ignore[assignment]  # load_csr admits EC and RSA only
     return services.ra.issue_for_key(
-        public_key, get_profile(label.profile), claims, requester=requester.audit_name, issuer=label.issuer
+        checked.public_key, get_profile(label.profile), claims, requester=requester.audit_name, issuer=label.issuer
     )
 
 

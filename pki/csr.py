@@ -9,23 +9,40 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import SignatureAlgorithmOID
 
 from pki.errors import BadCsr, PolicyRefused
 from pki.ports import PublicKey
 from pki.profiles import KeySpec, Profile
 
-__all__ = ["load_csr", "key_spec_of", "check_key", "describe_key"]
+__all__ = ["load_csr", "read_csr", "CheckedCsr", "key_spec_of", "check_key", "describe_key"]
 
 _PEM = re.compile(rb"-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----(.*?)-----END (?:NEW )?CERTIFICATE REQUEST-----", re.S)
 MAX_CSR_BYTES = 64 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedCsr:
+    """A parsed CSR whose proof of possession verified, with its public key loaded once."""
+
+    csr: x509.CertificateSigningRequest
+    public_key: PublicKey
+
+
 def load_csr(data: bytes) -> x509.CertificateSigningRequest:
     """Parse a CSR given as PEM, DER or base64 DER (line breaks tolerated) and check its self-signature
     (proof of possession, RFC 2986 §3). Raises ``BadCsr`` with the reason."""
+    return read_csr(data).csr
+
+
+def read_csr(data: bytes) -> CheckedCsr:
+    """``load_csr``, also returning the public key it loaded to verify the signature."""
     if not data or not data.strip():
         raise BadCsr("CSR is empty")
     if len(data) > MAX_CSR_BYTES:
@@ -41,30 +58,52 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
         raise BadCsr(f"CSR public key is not usable: {exc}") from None
     if not isinstance(public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
         raise BadCsr(f"CSR key type {type(public_key).__name__} is not supported (EC or RSA only)")
+    if not _signature_valid(csr, public_key):
+        raise BadCsr("CSR signature does not verify with its own public key (no proof of possession)")
+    return CheckedCsr(csr, public_key)
+
+
+_ECDSA_SHA2: dict[x509.ObjectIdentifier, ec.ECDSA] = {
+    SignatureAlgorithmOID.ECDSA_WITH_SHA256: ec.ECDSA(hashes.SHA256()),
+    SignatureAlgorithmOID.ECDSA_WITH_SHA384: ec.ECDSA(hashes.SHA384()),
+    SignatureAlgorithmOID.ECDSA_WITH_SHA512: ec.ECDSA(hashes.SHA512()),
+}
+
+
+def _signature_valid(csr: x509.CertificateSigningRequest, public_key: PublicKey) -> bool:
+    """ECDSA with SHA-2 (every ISO 15118 CSR) is verified with the key already loaded; anything else (RSA
+    PKCS#1 v1.5 or PSS, other hashes) by cryptography's own check."""
     try:
-        valid = csr.is_signature_valid
+        algorithm = _ECDSA_SHA2.get(csr.signature_algorithm_oid)
+        if algorithm is None or not isinstance(public_key, ec.EllipticCurvePublicKey):
+            return csr.is_signature_valid
+        try:
+            public_key.verify(csr.signature, csr.tbs_certrequest_bytes, algorithm)
+        except InvalidSignature:
+            return False
+        return True
     except Exception as exc:  # noqa: BLE001 - cryptography raises various errors on odd algorithms
         raise BadCsr(f"CSR signature cannot be checked: {exc}") from None
-    if not valid:
-        raise BadCsr("CSR signature does not verify with its own public key (no proof of possession)")
-    return csr
 
 
 def _to_der(data: bytes) -> bytes:
     if data[:1] == b"\x30":  # raw DER: never strip, the signature may well end in a whitespace byte
         return data
-    stripped = data.strip()
-    m = _PEM.search(stripped)
+    begin = data.find(b"-----BEGIN ")
+    m = _PEM.search(data, begin) if begin >= 0 else None
     if m is not None:
         return _b64(m.group(1), "PEM CSR")
-    return _b64(stripped, "CSR")
+    return _b64(data.strip(), "CSR")
+
+
+_WHITESPACE = b" \t\r\n\x0b\x0c"
 
 
 def _b64(text: bytes, what: str) -> bytes:
     """Standard or URL-safe base64, whitespace and missing padding tolerated, nothing else."""
-    compact = re.sub(rb"\s+", b"", text)
+    compact = text.translate(None, _WHITESPACE)
     compact += b"=" * (-len(compact) % 4)
-    altchars = b"-_" if re.search(rb"[-_]", compact) else None
+    altchars = b"-_" if b"-" in compact or b"_" in compact else None
     try:
         return base64.b64decode(compact, altchars=altchars, validate=True)
     except (binascii.Error, ValueError):

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 
 from pki.authority import CertificateAuthority, Issued, serial_hex
-from pki.csr import check_key, load_csr
+from pki.csr import check_key, read_csr
 from pki.errors import NotFound, PolicyRefused
 from pki.model import CertificateRecord, RevocationReason
 from pki.policy import SubjectClaims, build_subject, claims_from_name
@@ -56,12 +56,11 @@ class RegistrationAuthority:
         profile = get_profile(profile_name)
         if profile.kind is Kind.ROOT:
             raise PolicyRefused("root certificates are created by `pnc init`, not from a CSR")
-        csr = load_csr(csr_data)
-        public_key: PublicKey = csr.public_key()  # type: ignore[assignment]
+        checked = read_csr(csr_data)
         return self.issue_for_key(
-            public_key,
+            checked.public_key,
             profile,
-            claims_from_name(csr.subject),
+            claims_from_name(checked.csr.subject),
             requester=requester,
             issuer=issuer,
             validity=validity,
@@ -135,10 +134,10 @@ class RegistrationAuthority:
     def rekey(self, serial: int, csr_data: bytes, *, requester: str, validity: timedelta | None = None) -> Issued:
         """Same subject, new key from a CSR (proof of possession and key policy as for a new request)."""
         record, cert, profile = self._existing(serial)
-        csr = load_csr(csr_data)
-        public_key: PublicKey = csr.public_key()  # type: ignore[assignment]
+        checked = read_csr(csr_data)
+        public_key = checked.public_key
         check_key(profile, public_key)
-        claims = claims_from_name(csr.subject)
+        claims = claims_from_name(checked.csr.subject)
         old_cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
         if claims.common_name is not None and claims.common_name != old_cn:
             raise PolicyRefused(f"re-key CSR has CN {claims.common_name!r}, the certificate has {old_cn!r}")
