@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID, SignatureAlgorithmOID
 
 from pki._der import children, content, oid, subject_of, tlv
 from pki.csr import check_key
@@ -75,7 +75,7 @@ class LintContext:
         try:
             self.cert = x509.load_der_x509_certificate(der)
             fields = children(children(der)[0])
-        except (ValueError, IndexError) as exc:
+        except (ValueError, IndexError, x509.InvalidVersion) as exc:
             raise LintInputError(f"encoding: the certificate does not parse ({exc})") from None
         if fields[:1] and fields[0][:1] != b"\xa0":
             fields.insert(0, b"")  # version absent (v1, refused by its lint): keep the field positions of RFC 5280
@@ -278,6 +278,8 @@ def _key_usage(ctx: LintContext) -> str | None:
     ku = ext.value
     assert isinstance(ku, x509.KeyUsage)
     present = {f for f in KEY_USAGE_FIELDS if getattr(ku, f)}
+    if ku.key_agreement:  # these two bits are defined (and readable) only together with keyAgreement
+        present |= {f for f in ("encipher_only", "decipher_only") if getattr(ku, f)}
     if present != set(ctx.profile.key_usage):
         return f"keyUsage {sorted(present)} differs from the profile's {sorted(ctx.profile.key_usage)}"
     return None
@@ -310,9 +312,10 @@ def _aia(ctx: LintContext) -> str | None:
     if ctx.profile.kind is Kind.ROOT:
         return None if ext is None else "a root carries no AIA"
     if ctx.ocsp_url is None:
-        return None
-    urls = [d.access_location.value for d in ext.value] if ext is not None else []  # type: ignore[attr-defined]
-    if urls != [ctx.ocsp_url]:
+        return None if ext is None else "AIA present but no OCSP URL is published"
+    entries = list(ext.value) if ext is not None else []  # type: ignore[call-overload]
+    if [(d.access_method, d.access_location.value) for d in entries] != [(AuthorityInformationAccessOID.OCSP,
+                                                                           ctx.ocsp_url)]:
         return f"AIA must carry exactly the OCSP URL {ctx.ocsp_url}"
     return None
 
@@ -323,6 +326,9 @@ def _crl_dp(ctx: LintContext) -> str | None:
         return None if ext is None else "CRL distribution point present but not enabled for this CA"
     if ext is None:
         return f"CRL distribution point {ctx.crl_url} missing"
+    names = [(p.full_name, p.relative_name, p.reasons, p.crl_issuer) for p in ext.value]  # type: ignore[attr-defined]
+    if names != [([x509.UniformResourceIdentifier(ctx.crl_url)], None, None, None)]:
+        return f"CRL distribution points must be exactly {ctx.crl_url}"
     return None
 
 

@@ -5,9 +5,6 @@ CPO Sub-CA 2, SECC leaves; a CSO root, CSO Sub-CA, charging station leaves), wit
 pki.tbs writes; ``issue(..., extensions={oid: replacement or None})`` changes one of them. The extension lints
 are memoised per exact extension bytes (``pki.lint._verdicts``), so the memo tests lint good and bad
 certificates from the same issuer in both orders and check every one gets its own verdict.
-
-Where a lint does not fire although it should, the test states the expected behaviour and is marked
-``lint_gap`` (a strict xfail): it starts failing, and must then lose its mark, once pki/lint.py is fixed.
 """
 
 from __future__ import annotations
@@ -200,11 +197,6 @@ def lint(issued: Issued, **overrides: Any) -> list[str]:
     )  # fmt: skip
     args.update(overrides)
     return run_lints(LintContext(**args))
-
-
-def lint_gap(reason: str) -> pytest.MarkDecorator:
-    """A lint that does not fire where it should: the test states the expected behaviour and fails today."""
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"LINT GAP: {reason}")
 
 
 def fired(problems: list[str]) -> list[str]:
@@ -488,8 +480,6 @@ def test_key_usage(v2g: Chain, profile: str, replacement: Ext | None) -> None:
     assert fired(lint(issue(profile, issuer, subject=subject, extensions={KU: replacement}))) == ["key_usage"]
 
 
-@lint_gap("_key_usage compares only KEY_USAGE_FIELDS, which leave out "
-          "encipherOnly/decipherOnly, so a keyUsage with one of them set passes")
 @pytest.mark.parametrize("flag", ["encipher_only", "decipher_only"])
 def test_key_usage_with_encipher_or_decipher_only(v2g: Chain, flag: str) -> None:
     usage = x509.KeyUsage(**{f: f in {"digital_signature", "key_agreement"} for f in KEY_USAGE_FIELDS},
@@ -552,8 +542,6 @@ def test_crl_distribution_point_without_crl_url(v2g: Chain) -> None:
     assert fired(problems) == ["crl_distribution_points"]
 
 
-@lint_gap("_aia returns None whenever ctx.ocsp_url is None, so an AIA the CA "
-          "did not configure passes (the CRL DP lint refuses the analogous case)")
 def test_aia_present_without_an_ocsp_url(v2g: Chain) -> None:
     assert fired(lint(secc(v2g, ocsp_url=None, extensions={AIA: (aia("http://other.test/ocsp"), False)}))) == [
         "aia_ocsp"
@@ -566,8 +554,6 @@ def test_crl_distribution_point_missing(v2g: Chain) -> None:
     assert CRL in problems[0]
 
 
-@lint_gap("_crl_dp checks only that a CRL DP is present when ctx.crl_url is "
-          "set, not that it carries that URL (the AIA lint checks its URL exactly)")
 def test_crl_distribution_point_with_another_url(v2g: Chain) -> None:
     problems = lint(secc(v2g, crl_url=CRL, extensions={CRL_DP: (crl_dp("http://other.test/x.crl"), False)}))
     assert fired(problems) == ["crl_distribution_points"]
@@ -679,9 +665,6 @@ def test_version_1_certificate(v2g: Chain) -> None:
     assert fired(lint(issued, der=der)) == ["version_v3"]
 
 
-@pytest.mark.xfail(strict=True, raises=x509.InvalidVersion,
-                   reason="LintContext catches ValueError/IndexError only; cryptography raises InvalidVersion "
-                          "(not a ValueError) for a TBS version other than v1/v3")  # fmt: skip
 def test_certificate_with_an_invalid_version_is_a_lint_input_error(v2g: Chain) -> None:
     issued = secc(v2g)
     tbs, algorithm, _signature = children(issued.der)
