@@ -48,7 +48,7 @@ from pki.model import (
     RevocationReason,
 )
 
-__all__ = ["SqlStore", "SqlTx", "open_store", "sqlite_url", "DB_FILENAME"]
+__all__ = ["SqlStore", "SqlTx", "UnrevokedCache", "open_store", "sqlite_url", "DB_FILENAME"]
 
 DB_FILENAME = "pnc.sqlite3"
 _AUDIT_PAGE = 1000
@@ -87,6 +87,9 @@ class SqlTx:
         self._raw: PoolProxiedConnection | None = None
         self._cursor: Any = None
         self._head: tuple[int, bytes] | None = None
+        self._begin_head: tuple[int, bytes] | None = None  # the audit head as this transaction found it
+        self._unrevoked: set[tuple[int, ...]] = set()  # serial sets this transaction found unrevoked
+        self._revoked_any = False  # this transaction revoked something
         self._failed: Exception | None = None
 
     def __enter__(self) -> SqlTx:
@@ -129,6 +132,7 @@ class SqlTx:
         try:
             self.check_usable()
             self._raw.commit()
+            self._store.unrevoked.committed(self._begin_head, self._head, self._unrevoked, self._revoked_any)
         except self._errors as exc:
             self._rollback()
             self._failed = to_pki_error(exc, self._target, "commit")
@@ -175,7 +179,13 @@ class SqlTx:
             raise RuntimeError("store transaction used outside its `with` block")
 
     def _set_head(self, row: Any) -> None:
-        self._head = (0, GENESIS) if row is None else (int(row[0]), bytes(row[1]))
+        self._head = self._begin_head = (0, GENESIS) if row is None else (int(row[0]), bytes(row[1]))
+
+    def _read_head(self) -> tuple[int, bytes]:
+        if self._head is None:
+            self._set_head(self.execute(self._sql.audit_head).fetchone())
+            assert self._head is not None
+        return self._head
 
     def add_key(self, key: KeyRecord) -> None:
         self.execute(self._sql.insert_key, rows.key_params(key, self._codec), f"key {key.label!r}")
@@ -190,6 +200,7 @@ class SqlTx:
         if not 0 <= serial < MAX_SERIAL:
             raise NotFound(f"no certificate with serial {serial:x}")
         key = {"serial": serial_to_hex(serial)}
+        self._revoked_any = True
         # "Not yet revoked" is part of the UPDATE: a concurrent second revocation waits for the row lock, then
         # matches nothing, instead of overwriting the first one's time and reason.
         updated = self.execute(self._sql.revoke, {**key, "revoked_at": self._codec.ts_in(at), "reason": reason.value})
@@ -204,6 +215,15 @@ class SqlTx:
         return record
 
     def revoked_among(self, serials: Sequence[int]) -> set[int]:
+        key = tuple(serials)
+        if not self._revoked_any and self._store.unrevoked.known(self._read_head(), key):
+            return set()
+        found = self._query_revoked(serials)
+        if not found:
+            self._unrevoked.add(key)
+        return found
+
+    def _query_revoked(self, serials: Sequence[int]) -> set[int]:
         found: set[int] = set()
         wanted = [s for s in serials if 0 <= s < MAX_SERIAL]
         for start in range(0, len(wanted), REVOKED_AMONG_WIDTH):
@@ -229,14 +249,51 @@ class SqlTx:
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         event = rows.normalise_event(event)
-        if self._head is None:
-            self._set_head(self.execute(self._sql.audit_head).fetchone())
-            assert self._head is not None
-        seq, prev = self._head[0] + 1, self._head[1]
+        seq, prev = self._read_head()
+        seq += 1
         entry = AuditEntry(seq, event, prev, entry_hash(prev, seq, event))
         self.execute(self._sql.insert_audit, rows.audit_params(entry, self._codec), f"audit entry {seq}")
         self._head = (seq, entry.hash)
         return entry
+
+
+class UnrevokedCache:
+    """Which serial sets (an issuing CA's chain) are known to be unrevoked at one audit head, so that issuing
+    under the same chain again need not look the revocations up.
+
+    Sound because every revocation appends an audit entry in its own transaction (``CertificateAuthority.revoke``),
+    and a head (sequence number and hash, chained) names one history: if a write transaction, holding the write
+    lock, reads the very head recorded here, nobody has revoked anything since. A transaction that revoked
+    something teaches nothing; after any other commit the sets it found unrevoked, and those known at the head it
+    began from, are known at its new head. Any doubt (another head, another process's writes) means a query."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._head: tuple[int, bytes] | None = None
+        self._sets: set[tuple[int, ...]] = set()
+
+    def known(self, head: tuple[int, bytes], serials: tuple[int, ...]) -> bool:
+        with self._lock:
+            return head == self._head and serials in self._sets
+
+    def committed(
+        self,
+        begin_head: tuple[int, bytes] | None,
+        end_head: tuple[int, bytes] | None,
+        unrevoked: set[tuple[int, ...]],
+        revoked_any: bool,
+    ) -> None:
+        if revoked_any or begin_head is None or end_head is None:
+            if revoked_any:
+                self.forget()
+            return
+        with self._lock:
+            carried = self._sets if self._head == begin_head else set()
+            self._head, self._sets = end_head, carried | unrevoked
+
+    def forget(self) -> None:
+        with self._lock:
+            self._head, self._sets = None, set()
 
 
 class SqlStore:
@@ -258,6 +315,7 @@ class SqlStore:
         # pop/append instead of the pool's checkout/reset/checkin machinery on every issuance. (list.pop and
         # list.append are atomic, so threads share it safely.)
         self._idle: list[PoolProxiedConnection] = []
+        self.unrevoked = UnrevokedCache()
 
     @property
     def url(self) -> str:

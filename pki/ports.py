@@ -56,7 +56,8 @@ class StoreTx(Protocol):
         ...
 
     def revoked_among(self, serials: Sequence[int]) -> set[int]:
-        """Which of ``serials`` are revoked, read inside this transaction (one query)."""
+        """Which of ``serials`` are revoked, as of this transaction (a store may answer without a query when it
+        knows nothing was revoked since it last looked, e.g. ``ca_store.store.UnrevokedCache``)."""
         ...
 
     def set_meta(self, key: str, value: bytes) -> None: ...

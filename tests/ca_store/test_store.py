@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ca_store import SqlStore
+from ca_store import SqlStore, open_store
 from pki.errors import AlreadyExists, AlreadyRevoked, NotFound
 from pki.model import KeyRecord, RevocationReason
 
@@ -262,3 +262,43 @@ def test_revoked_among_reads_inside_the_transaction(store: SqlStore) -> None:
         assert tx.revoked_among([certs[0].serial]) == {certs[0].serial}  # this transaction's own revocation
         everything = [c.serial for c in certs] + [new_serial(), 1 << 170, -1]  # more than one query's width
         assert tx.revoked_among(everything) == {certs[0].serial, certs[4].serial, certs[5].serial}
+
+
+def test_a_chain_known_unrevoked_is_looked_up_again_once_anything_was_revoked(store: SqlStore, db_url: str) -> None:
+    """``revoked_among`` may answer from what an earlier transaction of this store learned only while the audit
+    head is the one it left: a revocation by another process (its own store) or by this store is always seen."""
+    certs = [certificate() for _ in range(3)]
+    with store.transaction() as tx:
+        seed_ca(tx)
+        for cert in certs:
+            tx.add_certificate(cert)
+        tx.audit(event())
+    chain = (certs[0].serial, certs[1].serial)
+    for _ in range(2):
+        with store.transaction() as tx:
+            assert tx.revoked_among(chain) == set()
+            tx.audit(event())
+    head = list(store.audit_entries())[-1]
+    assert store.unrevoked.known((head.seq, head.hash), chain)  # learned: the next issuance skips the lookup
+
+    other = open_store(db_url)  # another process: its own cache, the same database
+    try:
+        with other.transaction() as tx:
+            tx.mark_revoked(certs[1].serial, NOW, RevocationReason.CA_COMPROMISE)
+            tx.audit(event("cert.revoke"))
+    finally:
+        other.close()
+    with store.transaction() as tx:  # a commit of this store after the other's revocation: learns only its own
+        assert tx.revoked_among((certs[2].serial,)) == set()
+        tx.audit(event())
+    with store.transaction() as tx:
+        assert tx.revoked_among(chain) == {certs[1].serial}
+
+    chain = (certs[0].serial, certs[2].serial)
+    with store.transaction() as tx:
+        assert tx.revoked_among(chain) == set()
+        tx.audit(event())
+    with store.transaction() as tx:  # this store revokes (even without an audit entry): all it knew is forgotten
+        tx.mark_revoked(certs[2].serial, NOW, RevocationReason.SUPERSEDED)
+    with store.transaction() as tx:
+        assert tx.revoked_among(chain) == {certs[2].serial}
