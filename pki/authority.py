@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pki.errors import AlreadyExists, InvalidInput, IssuerUnusable, NotFound, PolicyRefused
 from pki.issuance import IssuanceRequest, prepare, sign, sign_crl
 from pki.model import AuditEvent, CaRecord, CertificateRecord, CrlRecord, RevocationReason
+from pki.names import Subject, as_subject
 from pki.ports import KeyStore, PrivateKey, PublicKey, Store, StoreTx
 from pki.profiles import Kind, Profile
 
@@ -155,7 +156,7 @@ class CertificateAuthority:
         self,
         *,
         profile: Profile,
-        subject: x509.Name,
+        subject: Subject | x509.Name,
         public_key: PublicKey,
         issuer: str,
         requester: str,
@@ -175,7 +176,7 @@ class CertificateAuthority:
             )
         self.check_validity(chain, now)
         issuer_cert = self.ca_certificate(ca)
-        req = self._request(profile, subject, public_key, now, validity, not_after, issuer_cert, ca)
+        req = self._request(profile, as_subject(subject), public_key, now, validity, not_after, issuer_cert, ca)
         prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
         key = self.keys.load(ca.key_label)
         for _attempt in range(3):
@@ -197,7 +198,7 @@ class CertificateAuthority:
     def _request(
         self,
         profile: Profile,
-        subject: x509.Name,
+        subject: Subject,
         public_key: PublicKey,
         now: datetime,
         validity: timedelta | None,
@@ -240,7 +241,7 @@ class CertificateAuthority:
         *,
         name: str,
         profile: Profile,
-        subject: x509.Name,
+        subject: Subject | x509.Name,
         key_algorithm: str,
         parent: tuple[CaRecord, PrivateKey] | None,
         actor: str,
@@ -257,7 +258,7 @@ class CertificateAuthority:
             raise PolicyRefused(f"CA {parent[0].name!r} ({parent[0].profile}) may not issue {profile.name}")
         key = self.keys.create(tx, f"ca:{name}", key_algorithm, now)
         issuer_cert = self.ca_certificate(parent[0]) if parent is not None else None
-        req = self._request(profile, subject, key.public_key(), now, validity, None, issuer_cert,
+        req = self._request(profile, as_subject(subject), key.public_key(), now, validity, None, issuer_cert,
                             parent[0] if parent is not None else None)
         cert = sign(prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate),
                     parent[1] if parent is not None else key)
@@ -361,7 +362,7 @@ def _record(
         serial=req.serial,
         issuer=issuer,
         profile=profile.name,
-        subject=req.subject.rfc4514_string(),
+        subject=req.subject.text,
         not_before=req.not_before,
         not_after=req.not_after,
         der=cert.public_bytes(Encoding.DER),

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pki._der import certificate_from_parts, subject_of
 from pki.errors import LintFailed, PkiError, SignerError
 from pki.lint import LintContext, LintInputError, max_signature_size, run_lints
+from pki.names import Subject
 from pki.ports import PrivateKey, PublicKey
 from pki.profiles import Profile
 from pki.tbs import encode_tbs, placeholder_signature, signature_algorithm
@@ -31,7 +32,7 @@ class IssuanceRequest:
     """Everything that will appear in the certificate, already decided by policy."""
 
     profile: Profile
-    subject: x509.Name
+    subject: Subject
     public_key: PublicKey
     serial: int
     not_before: datetime
@@ -97,7 +98,7 @@ def prepare(
     max_backdate: timedelta,
 ) -> Prepared:
     """Encode and lint. ``issuer`` None means self-signed (a root). Raises ``LintFailed``; signs nothing."""
-    subject_der = req.subject.public_bytes()
+    subject_der = req.subject.der
     if issuer is None:
         issuer_public = req.public_key
         issuer_name = subject_der
@@ -120,7 +121,6 @@ def prepare(
             der=certificate_from_parts(tbs, algorithm, placeholder),
             issuer=issuer,
             expected_subject=req.subject,
-            expected_subject_der=subject_der,
             issuer_subject_der=issuer_name if issuer is not None else None,
             issuer_key_id=issuer_key_id,
             ocsp_url=req.ocsp_url,

@@ -29,6 +29,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, N
 from pki._der import children, content, oid, subject_of, tlv
 from pki.csr import check_key
 from pki.errors import PkiError
+from pki.names import Subject, as_subject
 from pki.policy import check_cn
 from pki.profiles import KEY_USAGE_FIELDS, KeySpec, Kind, Profile
 
@@ -60,7 +61,7 @@ class LintContext:
         profile: Profile,
         der: bytes,
         issuer: x509.Certificate | None,
-        expected_subject: x509.Name,
+        expected_subject: Subject | x509.Name,
         ocsp_url: str | None,
         crl_url: str | None,
         now: datetime,
@@ -92,9 +93,9 @@ class LintContext:
                 issuer_key_id = _ski_of(issuer)
         self.issuer_subject_der = issuer_subject_der
         self.issuer_key_id = issuer_key_id
-        self.expected_subject = expected_subject
+        self.expected_subject = as_subject(expected_subject)
         self.expected_subject_der = (
-            expected_subject_der if expected_subject_der is not None else expected_subject.public_bytes()
+            self.expected_subject.der if expected_subject_der is None else expected_subject_der
         )
         self.ocsp_url = ocsp_url
         self.crl_url = crl_url
@@ -196,22 +197,21 @@ def _subject(ctx: LintContext) -> str | None:
     # read the approved Name object, which needs no second parse.
     if ctx.tbs_fields[5] != ctx.expected_subject_der:
         return "subject differs from the policy-approved subject"
-    rdns = ctx.expected_subject.rdns
-    if ctx.profile.iso15118 and any(len(rdn) != 1 for rdn in rdns):
+    subject = ctx.expected_subject
+    if ctx.profile.iso15118 and not subject.single_valued:
         return "ISO 15118 subjects carry one attribute per RDN"
-    attributes = [attribute for rdn in rdns for attribute in rdn]
-    oids = [attribute.oid for attribute in attributes]
+    oids = [oid for oid, _value in subject.attributes]
     if ctx.profile.iso15118 and (
         oids != [oid for oid in _ISO_ORDER if oid in oids] or NameOID.COMMON_NAME not in oids
     ):
         return "ISO 15118 subject attributes must be CN, O, C, DC in that order"
-    dcs = [a.value for a in attributes if a.oid == NameOID.DOMAIN_COMPONENT]
+    dcs = subject.values(NameOID.DOMAIN_COMPONENT)
     want_dc = ctx.profile.domain_component
     if want_dc is None and dcs:
         return f"profile {ctx.profile.name} carries no DC"
     if want_dc is not None and dcs != [want_dc]:
         return f"subject DC must be {want_dc!r} (EVs check it)"
-    cns = [a.value for a in attributes if a.oid == NameOID.COMMON_NAME]
+    cns = subject.values(NameOID.COMMON_NAME)
     if len(cns) != 1:
         return "subject must carry exactly one CN"
     try:

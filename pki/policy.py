@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from pki import identifiers
 from pki.errors import InvalidIdentifier, PolicyRefused
+from pki.names import Subject
 from pki.profiles import Profile, SubjectRule
 
 __all__ = ["SubjectClaims", "claims_from_name", "build_subject", "check_cn"]
@@ -85,11 +86,11 @@ def check_cn(profile: Profile, value: str) -> str:
 def build_subject(
     profile: Profile,
     claims: SubjectClaims,
-    issuer_subject: x509.Name,
+    issuer_subject: x509.Name | Subject,
     *,
     expected_cn: str | None = None,
     expected_organization: str | None = None,
-) -> x509.Name:
+) -> Subject:
     """The final subject for ``profile``. ``expected_*`` bind the request to an authenticated identity
     (e.g. the station identity the OCPP connection proved, OCPP A02.FR.06)."""
     if not claims.common_name:
@@ -118,17 +119,20 @@ def build_subject(
             if dc
             else f"subject: DC is not used in profile {profile.name}"
         )
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    attrs = [(NameOID.COMMON_NAME, cn)]
     if org:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
+        attrs.append((NameOID.ORGANIZATION_NAME, org))
     if country:
-        attrs.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country.upper()))
+        attrs.append((NameOID.COUNTRY_NAME, country.upper()))
     if dc:
-        attrs.append(x509.NameAttribute(NameOID.DOMAIN_COMPONENT, dc))
-    return x509.Name(attrs)  # one attribute per RDN, in the order CN, O, C, DC
+        attrs.append((NameOID.DOMAIN_COMPONENT, dc))
+    return Subject.of(attrs)  # one attribute per RDN, in the order CN, O, C, DC
 
 
-def _first(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
+def _first(name: x509.Name | Subject, oid: x509.ObjectIdentifier) -> str | None:
+    if isinstance(name, Subject):
+        values = name.values(oid)
+        return values[0] if values else None
     found = name.get_attributes_for_oid(oid)
     if not found:
         return None

@@ -117,4 +117,4 @@ def test_an_organization_with_control_characters_is_refused() -> None:
     with pytest.raises(PolicyRefused, match="control characters"):
         build_subject(get_profile("charging-station"), claims, issuer)
     ok = build_subject(get_profile("charging-station"), SubjectClaims(common_name="CS-1", organization="Acme"), issuer)
-    assert ok.rfc4514_string() == "C=DE,O=Acme,CN=CS-1"
+    assert ok.text == "C=DE,O=Acme,CN=CS-1"

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from pki.errors import LintFailed, PkiError
 from pki.issuance import IssuanceRequest, prepare, sign
+from pki.names import as_subject
 from pki.profiles import get_profile
 from tests.helpers import name
 
@@ -18,7 +19,7 @@ from tests.helpers import name
 def _root() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC).replace(microsecond=0)
-    req = IssuanceRequest(get_profile("v2g-root"), name("Test Root", "T", "DE", "V2G"), key.public_key(),
+    req = IssuanceRequest(get_profile("v2g-root"), as_subject(name("Test Root", "T", "DE", "V2G")), key.public_key(),
                           (1 << 158) + 7, now - timedelta(minutes=1), now + timedelta(days=3650), None)
     return sign(prepare(req, None, now=now, max_backdate=timedelta(minutes=5)), key), key
 
@@ -30,6 +31,7 @@ def _leaf_request(cn: str = "DE*ICE*E1", **kw: object) -> IssuanceRequest:
                                      serial=(1 << 158) + 99, not_before=now - timedelta(minutes=1),
                                      not_after=now + timedelta(days=30), ocsp_url="http://x.test/ocsp")
     fields.update(kw)
+    fields["subject"] = as_subject(fields["subject"])  # type: ignore[arg-type]
     return IssuanceRequest(**fields)  # type: ignore[arg-type]
 
 

@@ -27,6 +27,7 @@ from pki._der import certificate_from_parts, children, content, integer, subject
 from pki.errors import LintFailed
 from pki.issuance import IssuanceRequest, prepare, sign
 from pki.lint import LintContext, LintInputError, max_signature_size, run_lints
+from pki.names import as_subject
 from pki.profiles import KEY_USAGE_FIELDS, Kind, Profile, get_profile
 from pki.tbs import placeholder_signature
 from tests.helpers import name
@@ -760,6 +761,7 @@ def _request(**kw: Any) -> IssuanceRequest:
                                   public_key=ec.generate_private_key(ec.SECP256R1()).public_key(), serial=SERIAL,
                                   not_before=START, not_after=START + timedelta(days=90), ocsp_url=OCSP)  # fmt: skip
     fields.update(kw)
+    fields["subject"] = as_subject(fields["subject"])
     return IssuanceRequest(**fields)
 
 
