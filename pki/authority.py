@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pki.errors import AlreadyExists, InvalidInput, IssuerUnusable, NotFound, PolicyRefused
-from pki.issuance import IssuanceRequest, prepare, sign, sign_crl
+from pki.issuance import IssuanceRequest, prepare, sign, sign_certificate, sign_crl
 from pki.model import AuditEvent, CaRecord, CertificateRecord, CrlRecord, RevocationReason
 from pki.names import Subject, as_subject
 from pki.ports import KeyStore, PrivateKey, PublicKey, Store, StoreTx
@@ -92,14 +92,24 @@ def serial_hex(serial: int) -> str:
 RevocationListener = Callable[[CertificateRecord], None]
 
 
+@dataclass(frozen=True, slots=True)
+class _IssuingChain:
+    records: tuple[CaRecord, ...]  # the issuing CA first, root last
+    certificates: tuple[x509.Certificate, ...]  # the same order
+    valid_from: datetime  # every certificate of the chain is valid in [valid_from, valid_until)
+    valid_until: datetime
+
+
 class CertificateAuthority:
     def __init__(self, store: Store, keys: KeyStore, clock: Clock, config: AuthorityConfig | None = None) -> None:
         self.store = store
         self.keys = keys
         self.clock = clock
         self.config = config or AuthorityConfig()
+        self._ocsp_url = self.config.ocsp_url
         self._certs: dict[int, x509.Certificate] = {}
         self._cas: dict[str, CaRecord] = {}
+        self._issuing: dict[str, _IssuingChain] = {}
         self._lock = threading.Lock()
         self._revocation_listeners: list[RevocationListener] = []
 
@@ -167,33 +177,48 @@ class CertificateAuthority:
     ) -> Issued:
         """Issue a certificate of ``profile`` for a policy-approved subject and key."""
         now = self.clock()
-        chain = self.chain(issuer)
-        ca = chain[0]
+        issuing = self._issuing_chain(issuer)
+        ca = issuing.records[0]
         if ca.profile not in profile.issuers:
             raise PolicyRefused(
                 f"CA {ca.name!r} ({ca.profile}) may not issue {profile.name} certificates; "
                 f"allowed issuers: {', '.join(profile.issuers)}"
             )
-        self.check_validity(chain, now)
-        issuer_cert = self.ca_certificate(ca)
+        if not issuing.valid_from <= now < issuing.valid_until:
+            self.check_validity(list(issuing.records), now)  # names the CA that is not valid
+        issuer_cert = issuing.certificates[0]
         req = self._request(profile, as_subject(subject), public_key, now, validity, not_after, issuer_cert, ca)
         prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
         key = self.keys.load(ca.key_label)
+        chain = list(issuing.records)
         for _attempt in range(3):
             try:
                 with self.store.transaction() as tx:
                     self.check_not_revoked(tx, chain)
-                    cert = sign(prepared, key)
-                    record = _record(cert, profile, ca.name, requester, now, replaces, req)
+                    cert, der = sign_certificate(prepared, key)
+                    record = _record(der, profile, ca.name, requester, now, replaces, req)
                     tx.add_certificate(record)
                     tx.audit(_cert_event(action, record, requester, now))
             except AlreadyExists:  # a 159-bit serial collision: practically never; draw again
                 req = replace(req, serial=new_serial())
                 prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
                 continue
-            chain_certs = tuple(self.ca_certificate(c) for c in chain)
-            return Issued(record, cert, chain_certs)
+            return Issued(record, cert, issuing.certificates)
         raise AlreadyExists("could not allocate a unique serial number")  # pragma: no cover
+
+    def _issuing_chain(self, name: str) -> _IssuingChain:
+        """The CA ``name`` with its ancestors, their certificates and the window in which all are valid (cached:
+        CA rows and certificates never change; revocation is checked per issuance in the store)."""
+        with self._lock:
+            found = self._issuing.get(name)
+        if found is None:
+            records = tuple(self.chain(name))
+            certificates = tuple(self.ca_certificate(ca) for ca in records)
+            found = _IssuingChain(records, certificates, max(c.not_valid_before_utc for c in certificates),
+                                  min(c.not_valid_after_utc for c in certificates))
+            with self._lock:
+                self._issuing[name] = found
+        return found
 
     def _request(
         self,
@@ -230,7 +255,7 @@ class CertificateAuthority:
             serial=new_serial(),
             not_before=not_before,
             not_after=end,
-            ocsp_url=self.config.ocsp_url if profile.kind is not Kind.ROOT else None,
+            ocsp_url=self._ocsp_url if profile.kind is not Kind.ROOT else None,
             crl_url=self.config.crl_url(ca.name) if ca is not None and ca.crl_distribution else None,
         )
 
@@ -263,7 +288,7 @@ class CertificateAuthority:
         cert = sign(prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate),
                     parent[1] if parent is not None else key)
         issuer_name = parent[0].name if parent is not None else name
-        record = _record(cert, profile, issuer_name, actor, now, None, req)
+        record = _record(cert.public_bytes(Encoding.DER), profile, issuer_name, actor, now, None, req)
         tx.add_certificate(record)
         ca = CaRecord(
             name=name,
@@ -349,7 +374,7 @@ class CertificateAuthority:
 
 
 def _record(
-    cert: x509.Certificate,
+    der: bytes,
     profile: Profile,
     issuer: str,
     requester: str,
@@ -365,7 +390,7 @@ def _record(
         subject=req.subject.text,
         not_before=req.not_before,
         not_after=req.not_after,
-        der=cert.public_bytes(Encoding.DER),
+        der=der,
         requester=requester,
         created_at=now,
         replaces=replaces,

@@ -24,7 +24,7 @@ from pki.ports import PrivateKey, PublicKey
 from pki.profiles import Profile
 from pki.tbs import encode_tbs, placeholder_signature, signature_algorithm
 
-__all__ = ["IssuanceRequest", "Prepared", "prepare", "sign", "sign_crl", "hash_for"]
+__all__ = ["IssuanceRequest", "Prepared", "prepare", "sign", "sign_certificate", "sign_crl", "hash_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,22 +140,31 @@ def prepare(
 def sign(prepared: Prepared, issuer_key: PrivateKey) -> x509.Certificate:
     """Redeem the token once with the real key: the issuer key signs exactly the linted TBS bytes, so the
     certificate is by construction the one that passed lint (Boulder's TBS-equality invariant)."""
+    return sign_certificate(prepared, issuer_key)[0]
+
+
+def sign_certificate(prepared: Prepared, issuer_key: PrivateKey) -> tuple[x509.Certificate, bytes]:
+    """``sign``, also returning the certificate's DER as assembled (no second encoding for the store)."""
     if prepared._used:
         raise PkiError("issuance token already used")
     prepared._used = True
-    algorithm = hash_for(issuer_key.public_key())
     try:
         if isinstance(issuer_key, ec.EllipticCurvePrivateKey):
-            signature = issuer_key.sign(prepared.lint_tbs, ec.ECDSA(algorithm))
+            signature = issuer_key.sign(prepared.lint_tbs, _ECDSA_SHA384 if issuer_key.curve.key_size > 256
+                                        else _ECDSA_SHA256)
         else:
-            signature = issuer_key.sign(prepared.lint_tbs, padding.PKCS1v15(), algorithm)
+            signature = issuer_key.sign(prepared.lint_tbs, padding.PKCS1v15(), hashes.SHA256())
     except Exception as exc:  # noqa: BLE001 - HSM-backed keys may raise anything
         raise SignerError(f"signing failed: {exc}") from exc
     der = certificate_from_parts(prepared.lint_tbs, prepared.signature_algorithm, signature)
     try:
-        return x509.load_der_x509_certificate(der)
+        return x509.load_der_x509_certificate(der), der
     except ValueError as exc:  # pragma: no cover - would be a bug in the assembly
         raise SignerError(f"assembled certificate does not parse: {exc}") from exc
+
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # [V2G2-006]
+_ECDSA_SHA384 = ec.ECDSA(hashes.SHA384())
 
 
 def sign_crl(builder: x509.CertificateRevocationListBuilder, issuer_key: PrivateKey) -> x509.CertificateRevocationList:
