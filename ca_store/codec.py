@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,11 @@ def aware_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=256)  # an issuance writes the same instant or second several times
+def _iso_text(value: datetime) -> str:
+    return aware_utc(value).isoformat(timespec="microseconds")
+
+
 class Codec:
     """Value conversions for one dialect ("sqlite" or "postgresql")."""
 
@@ -45,8 +51,7 @@ class Codec:
         self.text_timestamps = dialect == "sqlite"
 
     def ts_in(self, value: datetime) -> Any:
-        value = aware_utc(value)
-        return value.isoformat(timespec="microseconds") if self.text_timestamps else value
+        return _iso_text(value) if self.text_timestamps else aware_utc(value)
 
     def ts_in_opt(self, value: datetime | None) -> Any:
         return None if value is None else self.ts_in(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
 from ca_store.codec import Codec, aware_utc, serial_from_hex, serial_to_hex
@@ -144,11 +145,14 @@ def normalise_event(event: AuditEvent) -> AuditEvent:
     """The event exactly as it will read back: time in UTC, details as a dict of strings. The hash is computed
     over this form, so a stored entry re-hashes to the same value (``pki.audit.canonical_event`` renders the
     time with its offset: an event stamped +02:00 would otherwise never verify after the round trip)."""
+    if event.at.tzinfo is UTC and all(type(k) is str and type(v) is str for k, v in event.details.items()):
+        return event  # already in that form (every event the core writes)
     details = {str(k): str(v) for k, v in event.details.items()}
     return AuditEvent(event.action, event.target, event.actor, aware_utc(event.at), details)
 
 
-def audit_params(entry: AuditEntry, codec: Codec) -> dict[str, Any]:
+def audit_params(entry: AuditEntry, codec: Codec, details: str | None = None) -> dict[str, Any]:
+    """``details``: the event's details as JSON when already encoded (``pki.audit.canonical_details``)."""
     event = entry.event
     return {
         "seq": entry.seq,
@@ -158,7 +162,7 @@ def audit_params(entry: AuditEntry, codec: Codec) -> dict[str, Any]:
         "target": event.target,
         "actor": event.actor,
         "at": codec.ts_in(event.at),
-        "details": _DETAILS_JSON.encode(dict(event.details)),
+        "details": _DETAILS_JSON.encode(dict(event.details)) if details is None else details,
     }
 
 

@@ -36,7 +36,7 @@ from ca_store import rows
 from ca_store.codec import MAX_SERIAL, Codec, serial_from_hex, serial_to_hex
 from ca_store.engine import Target, build_engine, is_missing_schema, parse_target, to_pki_error, translate_errors
 from ca_store.sql import REVOKED_AMONG_WIDTH, Sql, Statement
-from pki.audit import GENESIS, entry_hash
+from pki.audit import GENESIS, canonical_details, entry_hash
 from pki.errors import AlreadyRevoked, NotFound, StoreUnavailable
 from pki.model import (
     AuditEntry,
@@ -251,8 +251,9 @@ class SqlTx:
         event = rows.normalise_event(event)
         seq, prev = self._read_head()
         seq += 1
-        entry = AuditEntry(seq, event, prev, entry_hash(prev, seq, event))
-        self.execute(self._sql.insert_audit, rows.audit_params(entry, self._codec), f"audit entry {seq}")
+        details = canonical_details(event.details)
+        entry = AuditEntry(seq, event, prev, entry_hash(prev, seq, event, details))
+        self.execute(self._sql.insert_audit, rows.audit_params(entry, self._codec, details), f"audit entry {seq}")
         self._head = (seq, entry.hash)
         return entry
 

@@ -8,32 +8,41 @@ lock (one writer at a time across processes) and calls ``entry_hash``; ``verify_
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from json.encoder import encode_basestring_ascii as _string
 
 from pki.errors import IntegrityError
 from pki.model import AuditEntry, AuditEvent
 
-__all__ = ["GENESIS", "canonical_event", "entry_hash", "verify_chain"]
+__all__ = ["GENESIS", "canonical_details", "canonical_event", "entry_hash", "verify_chain"]
 
 GENESIS = bytes(32)
 
 
-def canonical_event(seq: int, event: AuditEvent) -> bytes:
+def canonical_details(details: Mapping[str, str]) -> str:
+    """The details object of ``canonical_event``: sorted keys, no whitespace, ASCII escapes (also what the store
+    keeps, so the JSON is written once)."""
+    return "{" + ",".join(f"{_string(k)}:{_string(v)}" for k, v in sorted(
+        (str(k), str(v)) for k, v in details.items())) + "}"
+
+
+def canonical_event(seq: int, event: AuditEvent, details: str | None = None) -> bytes:
     """The bytes hashed for an entry: the JSON object ``{"action", "actor", "at", "details", "seq", "target"}``
     with sorted keys, no whitespace and ASCII escapes, exactly as ``json.dumps(doc, sort_keys=True,
     separators=(",", ":"), ensure_ascii=True)`` writes it (the form every stored chain was hashed with). Written
-    out with json's own string encoder: a fresh ``json.dumps`` encoder per event cost twice as much."""
-    body = ",".join(f"{_string(k)}:{_string(v)}" for k, v in sorted((str(k), str(v)) for k, v in event.details.items()))
+    out with json's own string encoder: a fresh ``json.dumps`` encoder per event cost twice as much. ``details``:
+    ``canonical_details(event.details)`` when already at hand."""
+    if details is None:
+        details = canonical_details(event.details)
     return (
         f'{{"action":{_string(event.action)},"actor":{_string(event.actor)},'
-        f'"at":{_string(event.at.isoformat(timespec="microseconds"))},"details":{{{body}}},'
+        f'"at":{_string(event.at.isoformat(timespec="microseconds"))},"details":{details},'
         f'"seq":{int(seq)},"target":{_string(event.target)}}}'
     ).encode()
 
 
-def entry_hash(prev_hash: bytes, seq: int, event: AuditEvent) -> bytes:
-    return hashlib.sha256(prev_hash + canonical_event(seq, event)).digest()
+def entry_hash(prev_hash: bytes, seq: int, event: AuditEvent, details: str | None = None) -> bytes:
+    return hashlib.sha256(prev_hash + canonical_event(seq, event, details)).digest()
 
 
 def verify_chain(entries: Iterable[AuditEntry]) -> int:
