@@ -52,7 +52,7 @@ class LintContext:
     __slots__ = (
         "profile", "der", "cert", "tbs_fields", "issuer", "issuer_subject_der", "issuer_key_id", "expected_subject",
         "expected_subject_der", "ocsp_url", "crl_url", "now", "max_backdate", "signature_size", "_extensions",
-        "_raw_extensions",
+        "_raw_extensions", "_split", "_spki",
     )  # fmt: skip
 
     def __init__(
@@ -104,6 +104,8 @@ class LintContext:
         self.signature_size = signature_size
         self._extensions: Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] | None = None
         self._raw_extensions: list[bytes] | None = None
+        self._split: tuple[list[bytes], tuple[bytes, ...]] | None = None
+        self._spki: list[bytes] | None = None
 
     @property
     def extensions(self) -> Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]:
@@ -119,6 +121,22 @@ class LintContext:
                 (children(content(f)) for f in self.tbs_fields[7:] if f[0] == _EXTENSIONS_TAG), []
             )
         return self._raw_extensions
+
+    def split_extensions(self) -> tuple[list[bytes], tuple[bytes, ...]]:
+        """(the subjectKeyIdentifier extensions, every other extension in order), as encoded."""
+        if self._split is None:
+            ski: list[bytes] = []
+            other: list[bytes] = []
+            for e in self.raw_extensions():
+                (ski if e.startswith(_SKI_OID, 2 if e[1] < 0x80 else 2 + (e[1] & 0x7F)) else other).append(e)
+            self._split = (ski, tuple(other))
+        return self._split
+
+    def spki(self) -> list[bytes]:
+        """The subjectPublicKeyInfo's algorithm and BIT STRING, as encoded."""
+        if self._spki is None:
+            self._spki = children(self.tbs_fields[6])
+        return self._spki
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +198,7 @@ _EC_ALGORITHMS = {  # SPKI AlgorithmIdentifier of id-ecPublicKey on a named curv
 
 
 def _public_key(ctx: LintContext) -> str | None:
-    if _EC_ALGORITHMS.get(children(ctx.tbs_fields[6])[0]) in ctx.profile.keys:
+    if _EC_ALGORITHMS.get(ctx.spki()[0]) in ctx.profile.keys:
         return None  # an allowed curve, named in the encoding: no need to load the point
     try:
         check_key(ctx.profile, ctx.cert.public_key())  # type: ignore[arg-type]
@@ -247,10 +265,10 @@ def _validity(ctx: LintContext) -> str | None:
 def _subject_key_identifier(ctx: LintContext) -> str | None:
     """Exactly one SKI, non-critical, the SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 method 1, what
     EVs and OpenSSL compute to build chains), read from the encoding."""
-    found = [e for e in ctx.raw_extensions() if content(e).startswith(_SKI_OID)]
+    found = ctx.split_extensions()[0]
     if len(found) != 1:
         return "subjectKeyIdentifier must be present once (RFC 5280 §4.2.1.2)"
-    key_bits = content(children(ctx.tbs_fields[6])[1])[1:]  # BIT STRING content after its unused-bits octet
+    key_bits = content(ctx.spki()[1])[1:]  # BIT STRING content after its unused-bits octet
     if found[0] == _SKI_EXTENSION_PREFIX + hashlib.sha1(key_bits).digest():  # noqa: S324 - RFC 5280's method
         return None
     if len(children(found[0])) != 2:  # OID, OCTET STRING: a DER BOOLEAN here could only say critical
@@ -397,8 +415,7 @@ class _ExtensionVerdicts:
     def problems(self, ctx: LintContext, lints: tuple[Lint, ...]) -> tuple[str, ...]:
         if ctx.issuer is None:
             return self._judge(ctx, lints)
-        raw = tuple(e for e in ctx.raw_extensions() if not content(e).startswith(_SKI_OID))
-        key = (lints, ctx.profile, ctx.ocsp_url, ctx.crl_url, ctx.issuer_key_id, raw)
+        key = (lints, ctx.profile, ctx.ocsp_url, ctx.crl_url, ctx.issuer_key_id, ctx.split_extensions()[1])
         found = self._verdicts.get(key)
         if found is None:
             found = self._judge(ctx, lints)

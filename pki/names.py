@@ -10,6 +10,7 @@ configuration, an existing certificate's subject on renewal) comes in through ``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from cryptography import x509
@@ -30,10 +31,15 @@ _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "+": "\\+", ",": "\\,", ";":
                           "\0": "\\00"})  # fmt: skip
 
 
+_PLAIN = re.compile(r'[^\\"+,;<>\0#]([^\\"+,;<>\0]*[^\\"+,;<>\0 ])?')  # nothing to escape
+
+
 def escape_rfc4514(value: str) -> str:
     """An attribute value as RFC 4514 §2.4 writes it (and as cryptography's ``rfc4514_string`` does)."""
     if not value:
         return ""
+    if value[0] != " " and _PLAIN.fullmatch(value):
+        return value
     value = value.translate(_ESCAPES)
     if value[0] == "#" or (value[0] == " " and len(value) > 1):
         value = "\\" + value
@@ -64,7 +70,7 @@ class Subject:
     def of(cls, attributes: Sequence[tuple[x509.ObjectIdentifier, str]]) -> Subject:
         """Encode CN/O/C/DC attributes, one per RDN, in the given order. The values are taken as checked by
         policy (C two letters, DC ASCII); another attribute type is refused."""
-        body = bytearray()
+        rdns: list[bytes] = []
         text: list[str] = []
         for oid, value in attributes:
             try:
@@ -72,10 +78,14 @@ class Subject:
             except KeyError:
                 raise ValueError(f"attribute {oid.dotted_string} is not one policy builds") from None
             encoded = value.encode("utf-8" if tag == 0x0C else "ascii")
-            atv = tlv(0x30, oid_der + header(tag, len(encoded)) + encoded)
-            body += tlv(0x31, atv)
+            size = len(oid_der) + 2 + len(encoded)  # the AttributeTypeAndValue's content
+            if size < 126:  # every header one length octet (the usual case)
+                rdns.append(bytes((0x31, size + 2, 0x30, size)) + oid_der + bytes((tag, len(encoded))) + encoded)
+            else:
+                rdns.append(tlv(0x31, tlv(0x30, oid_der + header(tag, len(encoded)) + encoded)))
             text.append(f"{short}={escape_rfc4514(value)}")
-        return cls(tuple(attributes), tlv(0x30, bytes(body)), ",".join(reversed(text)))
+        text.reverse()
+        return cls(tuple(attributes), tlv(0x30, b"".join(rdns)), ",".join(text))
 
     @classmethod
     def from_name(cls, name: x509.Name) -> Subject:
