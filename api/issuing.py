@@ -20,7 +20,7 @@ from ca_store.services import Services
 from pki.authority import Issued, serial_hex
 from pki.csr import load_csr, read_csr
 from pki.errors import InvalidInput, PolicyRefused
-from pki.policy import claims_from_name
+from pki.policy import claims_from_csr, claims_from_name
 from pki.profiles import get_profile
 from pki.requester import (
     NotAuthorized,
@@ -43,7 +43,7 @@ def enroll(services: Services, requester: Requester, csr_data: bytes, label: Est
     if label.profile is None:
         raise PolicyRefused(f"CA {label.issuer!r} offers no enrolment here (cacerts only)")
     checked = read_csr(csr_data)
-    claims = claims_from_name(checked.csr.subject)
+    claims = claims_from_csr(checked.csr, checked.der)
     authorize_secc_cn(requester, claims.common_name)
     return services.ra.issue_for_key(
         checked.public_key, get_profile(label.profile), claims, requester=requester.audit_name, issuer=label.issuer

@@ -110,6 +110,7 @@ class CertificateAuthority:
         self._certs: dict[int, x509.Certificate] = {}
         self._cas: dict[str, CaRecord] = {}
         self._issuing: dict[str, _IssuingChain] = {}
+        self._subjects: dict[int, Subject] = {}
         self._lock = threading.Lock()
         self._revocation_listeners: list[RevocationListener] = []
 
@@ -134,6 +135,16 @@ class CertificateAuthority:
             if cert is None:
                 cert = self._certs[ca.serial] = ca.certificate
             return cert
+
+    def ca_subject(self, ca: CaRecord) -> Subject:
+        """The CA certificate's subject (cached, like the certificate)."""
+        with self._lock:
+            found = self._subjects.get(ca.serial)
+        if found is None:
+            found = Subject.from_name(self.ca_certificate(ca).subject)
+            with self._lock:
+                self._subjects[ca.serial] = found
+        return found
 
     def chain(self, name: str) -> list[CaRecord]:
         """The CA and its ancestors: ``name`` first, root last."""

@@ -33,6 +33,7 @@ class CheckedCsr:
 
     csr: x509.CertificateSigningRequest
     public_key: PublicKey
+    der: bytes  # the CSR as parsed
 
 
 def load_csr(data: bytes) -> x509.CertificateSigningRequest:
@@ -60,7 +61,7 @@ def read_csr(data: bytes) -> CheckedCsr:
         raise BadCsr(f"CSR key type {type(public_key).__name__} is not supported (EC or RSA only)")
     if not _signature_valid(csr, public_key):
         raise BadCsr("CSR signature does not verify with its own public key (no proof of possession)")
-    return CheckedCsr(csr, public_key)
+    return CheckedCsr(csr, public_key, der)
 
 
 _ECDSA_SHA2: dict[x509.ObjectIdentifier, ec.ECDSA] = {

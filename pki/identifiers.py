@@ -162,6 +162,8 @@ def validate_secc_id(value: str) -> str:
 
 def validate_secc_cn(value: str) -> str:
     """The CN of a SECC leaf: a SECC-ID (Hubject 3.7) or an EVSE-ID; the error names both forms."""
+    if (len(value) <= 64 and _SECC_ID.fullmatch(value)) or (7 <= len(value) <= 37 and _EVSE_ID.fullmatch(value)):
+        return value  # the usual case, without raising and catching an error first
     try:
         return validate_secc_id(value)
     except InvalidIdentifier as secc_error:

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from pki._der import header, tlv
+from pki._der import children, content, header, tlv
 
-__all__ = ["Subject", "as_subject", "escape_rfc4514"]
+__all__ = ["Subject", "as_subject", "escape_rfc4514", "simple_attributes"]
 
 # attribute type -> (DER OBJECT IDENTIFIER, string tag, RFC 4514 short name)
 _ENCODINGS: dict[x509.ObjectIdentifier, tuple[bytes, int, str]] = {
@@ -111,6 +111,36 @@ class Subject:
 
     def __repr__(self) -> str:
         return f"Subject({self.text!r})"
+
+
+_OIDS_BY_DER = {oid_der: oid for oid, (oid_der, _tag, _short) in _ENCODINGS.items()}
+_PRINTABLE = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]*")
+
+
+def simple_attributes(der: bytes) -> list[tuple[x509.ObjectIdentifier, str]] | None:
+    """The attributes of an encoded Name (as a parsed CSR holds it) when it is simple: single-valued RDNs of CN,
+    O, C and DC as UTF8String, PrintableString or IA5String. None for anything else (the caller then reads the
+    name through cryptography, which decides and explains)."""
+    out: list[tuple[x509.ObjectIdentifier, str]] = []
+    try:
+        for rdn in children(der):
+            atvs = children(rdn)
+            if rdn[0] != 0x31 or len(atvs) != 1:
+                return None
+            parts = children(atvs[0])
+            if len(parts) != 2 or (oid := _OIDS_BY_DER.get(parts[0])) is None:
+                return None
+            tag, raw = parts[1][0], content(parts[1])
+            if tag == 0x0C:
+                value = raw.decode("utf-8")
+            elif tag == 0x16 and raw.isascii() or tag == 0x13 and _PRINTABLE.fullmatch(raw.decode("ascii")):
+                value = raw.decode("ascii")
+            else:
+                return None
+            out.append((oid, value))
+    except (IndexError, UnicodeDecodeError):
+        return None
+    return out
 
 
 def as_subject(name: Subject | x509.Name) -> Subject:

@@ -15,11 +15,12 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from pki import identifiers
+from pki._der import children
 from pki.errors import InvalidIdentifier, PolicyRefused
-from pki.names import Subject
+from pki.names import Subject, simple_attributes
 from pki.profiles import Profile, SubjectRule
 
-__all__ = ["SubjectClaims", "claims_from_name", "build_subject", "check_cn"]
+__all__ = ["SubjectClaims", "claims_from_csr", "claims_from_name", "build_subject", "check_cn"]
 
 _ALLOWED = {NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME, NameOID.COUNTRY_NAME, NameOID.DOMAIN_COMPONENT}
 _UB_CN = 64  # RFC 5280 ub-common-name
@@ -32,6 +33,29 @@ class SubjectClaims:
     organization: str | None = None
     country: str | None = None
     domain_component: str | None = None
+
+
+def claims_from_csr(csr: x509.CertificateSigningRequest, der: bytes | None = None) -> SubjectClaims:
+    """The claims of a CSR's subject; ``der``: the CSR's DER, whose subject is then read directly when it is
+    simple (``pki.names.simple_attributes``), else through ``claims_from_name``."""
+    if der is not None:
+        try:
+            attributes = simple_attributes(children(children(der)[0])[1])  # CertificationRequestInfo.subject
+        except IndexError:
+            attributes = None
+        if attributes is not None:
+            values: dict[x509.ObjectIdentifier, str] = {}
+            for oid, value in attributes:
+                if oid in values:
+                    raise PolicyRefused(f"subject: attribute {oid._name} appears more than once")
+                values[oid] = value
+            return SubjectClaims(
+                common_name=values.get(NameOID.COMMON_NAME),
+                organization=values.get(NameOID.ORGANIZATION_NAME),
+                country=values.get(NameOID.COUNTRY_NAME),
+                domain_component=values.get(NameOID.DOMAIN_COMPONENT),
+            )
+    return claims_from_name(csr.subject)
 
 
 def claims_from_name(name: x509.Name) -> SubjectClaims:

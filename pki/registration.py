@@ -13,7 +13,7 @@ from pki.authority import CertificateAuthority, Issued, serial_hex
 from pki.csr import check_key, read_csr
 from pki.errors import NotFound, PolicyRefused
 from pki.model import CertificateRecord, RevocationReason
-from pki.policy import SubjectClaims, build_subject, claims_from_name
+from pki.policy import SubjectClaims, build_subject, claims_from_csr
 from pki.ports import PublicKey
 from pki.profiles import DEFAULT_ISSUER, Kind, Profile, get_profile
 
@@ -60,7 +60,7 @@ class RegistrationAuthority:
         return self.issue_for_key(
             checked.public_key,
             profile,
-            claims_from_name(checked.csr.subject),
+            claims_from_csr(checked.csr, checked.der),
             requester=requester,
             issuer=issuer,
             validity=validity,
@@ -90,7 +90,7 @@ class RegistrationAuthority:
         subject = build_subject(
             profile,
             claims,
-            self.ca.ca_certificate(issuer_ca).subject,
+            self.ca.ca_subject(issuer_ca),
             expected_cn=expected_cn,
             expected_organization=expected_organization,
         )
@@ -137,7 +137,7 @@ class RegistrationAuthority:
         checked = read_csr(csr_data)
         public_key = checked.public_key
         check_key(profile, public_key)
-        claims = claims_from_name(checked.csr.subject)
+        claims = claims_from_csr(checked.csr, checked.der)
         old_cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
         if claims.common_name is not None and claims.common_name != old_cn:
             raise PolicyRefused(f"re-key CSR has CN {claims.common_name!r}, the certificate has {old_cn!r}")
