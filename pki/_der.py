@@ -42,12 +42,23 @@ def tlv(tag: int, content: bytes) -> bytes:
 
 
 def children(data: bytes) -> list[bytes]:
-    """The encoded child elements of the constructed element ``data``."""
+    """The encoded child elements of the constructed element ``data`` (lengths decoded inline: this runs on
+    every certificate issued)."""
     out = []
-    offset = _content_start(data, 0)
-    end = element_end(data, 0)
+    first = data[1]
+    if first < 0x80:
+        offset, end = 2, 2 + first
+    else:
+        count = first & 0x7F
+        offset = 2 + count
+        end = offset + int.from_bytes(data[2:offset], "big")
     while offset < end:
-        nxt = element_end(data, offset)
+        size = data[offset + 1]
+        if size < 0x80:
+            nxt = offset + 2 + size
+        else:
+            count = size & 0x7F
+            nxt = offset + 2 + count + int.from_bytes(data[offset + 2 : offset + 2 + count], "big")
         out.append(data[offset:nxt])
         offset = nxt
     return out
