@@ -160,8 +160,9 @@ class SqlTx:
     def execute(self, statement: Statement, params: Mapping[str, Any] | None = None, what: str = "") -> Any:
         """Run one statement in this transaction and return the cursor; a database error becomes a
         ``pki.errors`` error (``what`` names the object in its message) and kills the transaction."""
-        self.check_usable()
-        values = statement.params(params)
+        if self._failed is not None or self._cursor is None:
+            self.check_usable()
+        values = statement.params(params) if statement.defaults else params
         try:
             if values is None:
                 self._cursor.execute(statement.text)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID, SignatureAlgorithmOID
@@ -186,7 +185,7 @@ def _serial(ctx: LintContext) -> str | None:
 def _signature_algorithm(ctx: LintContext) -> str | None:
     if ctx.profile.iso15118 and ctx.cert.signature_algorithm_oid != SignatureAlgorithmOID.ECDSA_WITH_SHA256:
         return "ISO 15118 certificates must be signed with ecdsa-with-SHA256 ([V2G2-006])"
-    if not isinstance(ctx.cert.signature_hash_algorithm, hashes.SHA256 | hashes.SHA384 | hashes.SHA512):
+    if ctx.cert.signature_algorithm_oid not in _SHA2_SIGNATURES:
         return "signature hash must be SHA-2"
     return None
 
@@ -195,6 +194,13 @@ _EC_ALGORITHMS = {  # SPKI AlgorithmIdentifier of id-ecPublicKey on a named curv
     tlv(0x30, oid("1.2.840.10045.2.1") + oid("1.2.840.10045.3.1.7")): KeySpec.EC_P256,
     tlv(0x30, oid("1.2.840.10045.2.1") + oid("1.3.132.0.34")): KeySpec.EC_P384,
 }
+
+
+_SHA2_SIGNATURES = {
+    SignatureAlgorithmOID.ECDSA_WITH_SHA256, SignatureAlgorithmOID.ECDSA_WITH_SHA384,
+    SignatureAlgorithmOID.ECDSA_WITH_SHA512, SignatureAlgorithmOID.RSA_WITH_SHA256,
+    SignatureAlgorithmOID.RSA_WITH_SHA384, SignatureAlgorithmOID.RSA_WITH_SHA512,
+}  # fmt: skip
 
 
 def _public_key(ctx: LintContext) -> str | None:
@@ -437,10 +443,21 @@ class _ExtensionVerdicts:
 _verdicts = _ExtensionVerdicts()
 
 
+_partitions: dict[int, tuple[Sequence[Lint], tuple[Lint, ...], tuple[Lint, ...]]] = {}
+
+
+def _partition(lints: Sequence[Lint]) -> tuple[tuple[Lint, ...], tuple[Lint, ...]]:
+    """(the per-certificate lints, the extension lints) of a lint list, worked out once per list."""
+    found = _partitions.get(id(lints))
+    if found is None or found[0] is not lints:  # (the list is kept in the entry, so its id stays its own)
+        found = _partitions[id(lints)] = (lints, tuple(lint for lint in lints if not lint.extensions_only),
+                                          tuple(lint for lint in lints if lint.extensions_only))
+    return found[1], found[2]
+
+
 def run_lints(ctx: LintContext, lints: Sequence[Lint] = LINTS) -> list[str]:
-    problems = [f"{lint.name}: {problem}" for lint in lints
-                if not lint.extensions_only and (problem := lint.check(ctx)) is not None]
-    extension_lints = tuple(lint for lint in lints if lint.extensions_only)
+    per_certificate, extension_lints = _partition(lints)
+    problems = [f"{lint.name}: {problem}" for lint in per_certificate if (problem := lint.check(ctx)) is not None]
     if extension_lints:
         problems.extend(_verdicts.problems(ctx, extension_lints))
     return problems
