@@ -102,27 +102,51 @@ def encode_tbs(
 ) -> bytes:
     """The DER TBSCertificate. ``subject`` is the encoded subject Name; ``issuer_name`` is the issuing CA's subject
     exactly as encoded in its certificate (for a root: ``subject``)."""
-    before, after = _fixed_extensions(profile, issuer_key_id, ocsp_url, crl_url)
+    head, tail = _extension_frame(profile, issuer_key_id, ocsp_url, crl_url)
     spki = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    extensions = tlv(0xA3, tlv(0x30, before + _ski_extension(spki) + after))
     body = (
         _VERSION_3
         + integer(serial)
         + signature_alg
         + issuer_name
-        + tlv(0x30, _time(not_before) + _time(not_after))
+        + _validity(not_before, not_after)
         + subject
         + spki
-        + extensions
+        + head
+        + _key_identifier(spki)
+        + tail
     )
     return tlv(0x30, body)
+
+
+@functools.lru_cache(maxsize=256)
+def _extension_frame(
+    profile: Profile, issuer_key_id: bytes | None, ocsp_url: str | None, crl_url: str | None
+) -> tuple[bytes, bytes]:
+    """The extensions field around the 20 octets of the subject key identifier, whose size never changes:
+    ([3] and SEQUENCE headers, the extensions before the SKI, the SKI's own framing), (the extensions after it)."""
+    before, after = _fixed_extensions(profile, issuer_key_id, ocsp_url, crl_url)
+    whole = tlv(0xA3, tlv(0x30, before + _SKI_PREFIX + bytes(20) + after))
+    cut = len(whole) - len(after) - 20
+    return whole[:cut], after
+
+
+@functools.lru_cache(maxsize=64)  # consecutive issuances share their validity
+def _validity(not_before: datetime, not_after: datetime) -> bytes:
+    return tlv(0x30, _time(not_before) + _time(not_after))
 
 
 _SKI_PREFIX = _extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER, x509.SubjectKeyIdentifier(bytes(20)), False)[:-20]
 
 
-def _ski_extension(spki: bytes) -> bytes:
-    """subjectKeyIdentifier by RFC 5280 §4.2.1.2 method 1 (as ``SubjectKeyIdentifier.from_public_key``): the
-    SHA-1 of the subjectPublicKey BIT STRING's value, from the SPKI encoding already at hand."""
+def _key_identifier(spki: bytes) -> bytes:
+    """The subject key identifier by RFC 5280 §4.2.1.2 method 1 (as ``SubjectKeyIdentifier.from_public_key``):
+    the SHA-1 of the subjectPublicKey BIT STRING's value, from the SPKI encoding already at hand."""
+    if len(spki) == 91 and spki.startswith(_P256_SPKI_PREFIX):  # the usual key: its point starts at octet 26
+        return hashlib.sha1(spki[26:]).digest()  # noqa: S324 - the RFC's key identifier method
     key_bits = content(children(spki)[1])[1:]  # after the BIT STRING's unused-bits octet
-    return _SKI_PREFIX + hashlib.sha1(key_bits).digest()  # noqa: S324 - the RFC's key identifier method
+    return hashlib.sha1(key_bits).digest()  # noqa: S324 - the RFC's key identifier method
+
+
+# SEQUENCE { AlgorithmIdentifier { id-ecPublicKey, prime256v1 }, BIT STRING (66 octets: 0 unused bits, 04 X Y) }
+_P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
