@@ -6,9 +6,7 @@ CSR extensions and attributes are never looked at beyond this module and never c
 
 from __future__ import annotations
 
-import base64
 import binascii
-import re
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -23,7 +21,6 @@ from pki.profiles import KeySpec, Profile
 
 __all__ = ["load_csr", "read_csr", "CheckedCsr", "key_spec_of", "check_key", "describe_key"]
 
-_PEM = re.compile(rb"-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----(.*?)-----END (?:NEW )?CERTIFICATE REQUEST-----", re.S)
 MAX_CSR_BYTES = 64 * 1024
 
 
@@ -94,23 +91,40 @@ def _signature_valid(csr: x509.CertificateSigningRequest, public_key: PublicKey)
 def _to_der(data: bytes) -> bytes:
     if data[:1] == b"\x30":  # raw DER: never strip, the signature may well end in a whitespace byte
         return data
-    begin = data.find(b"-----BEGIN ")
-    m = _PEM.search(data, begin) if begin >= 0 else None
-    if m is not None:
-        return _b64(m.group(1), "PEM CSR")
+    body = _pem_body(data)
+    if body is not None:
+        return _b64(body, "PEM CSR")
     return _b64(data.strip(), "CSR")
 
 
+_BEGINS = (b"-----BEGIN CERTIFICATE REQUEST-----", b"-----BEGIN NEW CERTIFICATE REQUEST-----")
+_ENDS = (b"-----END CERTIFICATE REQUEST-----", b"-----END NEW CERTIFICATE REQUEST-----")
+
+
+def _pem_body(data: bytes) -> bytes | None:
+    """The text between the first CSR BEGIN line and the END line after it (either may say NEW), else None."""
+    begins = [(at + len(marker)) for marker in _BEGINS if (at := data.find(marker)) >= 0]
+    if not begins:
+        return None
+    start = min(begins)
+    ends = [at for end in _ENDS if (at := data.find(end, start)) >= 0]
+    return data[start : min(ends)] if ends else None
+
+
 _WHITESPACE = b" \t\r\n\x0b\x0c"
+_URL_SAFE = bytes.maketrans(b"-_", b"+/")
 
 
 def _b64(text: bytes, what: str) -> bytes:
     """Standard or URL-safe base64, whitespace and missing padding tolerated, nothing else."""
     compact = text.translate(None, _WHITESPACE)
     compact += b"=" * (-len(compact) % 4)
-    altchars = b"-_" if b"-" in compact or b"_" in compact else None
+    if b"-" in compact or b"_" in compact:  # URL-safe alphabet
+        if b"+" in compact or b"/" in compact:
+            raise BadCsr(f"{what} is neither DER nor valid base64/PEM")
+        compact = compact.translate(_URL_SAFE)
     try:
-        return base64.b64decode(compact, altchars=altchars, validate=True)
+        return binascii.a2b_base64(compact, strict_mode=True)
     except (binascii.Error, ValueError):
         raise BadCsr(f"{what} is neither DER nor valid base64/PEM") from None
 
