@@ -185,8 +185,10 @@ class CertificateAuthority:
         not_after: datetime | None = None,
         replaces: int | None = None,
         action: str = "cert.issue",
+        spki: bytes | None = None,
     ) -> Issued:
-        """Issue a certificate of ``profile`` for a policy-approved subject and key."""
+        """Issue a certificate of ``profile`` for a policy-approved subject and key (``spki``: the key's
+        SubjectPublicKeyInfo when already encoded, see ``pki.csr.CheckedCsr.spki``)."""
         now = self.clock()
         issuing = self._issuing_chain(issuer)
         ca = issuing.records[0]
@@ -199,6 +201,8 @@ class CertificateAuthority:
             self.check_validity(list(issuing.records), now)  # names the CA that is not valid
         issuer_cert = issuing.certificates[0]
         req = self._request(profile, as_subject(subject), public_key, now, validity, not_after, issuer_cert, ca)
+        if spki is not None:
+            req = replace(req, spki=spki)
         prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
         key = self.keys.load(ca.key_label)
         chain = list(issuing.records)

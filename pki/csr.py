@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import SignatureAlgorithmOID
 
+from pki._der import children
 from pki.errors import BadCsr, PolicyRefused
 from pki.ports import PublicKey
 from pki.profiles import KeySpec, Profile
@@ -31,6 +32,15 @@ class CheckedCsr:
     csr: x509.CertificateSigningRequest
     public_key: PublicKey
     der: bytes  # the CSR as parsed
+
+    @property
+    def spki(self) -> bytes | None:
+        """The CSR's SubjectPublicKeyInfo when it is the one encoding of its key that issuance would write anyway
+        (P-256, uncompressed point: what ``public_key.public_bytes(DER, SubjectPublicKeyInfo)`` returns, the key
+        having been loaded from exactly these bytes), so the certificate can carry it without encoding it again.
+        None for any other key or form."""
+        spki = children(children(self.der)[0])[2]
+        return spki if len(spki) == 91 and spki.startswith(P256_SPKI_PREFIX) and spki[26] == 4 else None
 
 
 def load_csr(data: bytes) -> x509.CertificateSigningRequest:
@@ -64,6 +74,8 @@ def read_csr(data: bytes) -> CheckedCsr:
 # The concrete class of cryptography's EC public keys: an identity test first spares the ABC isinstance machinery
 # (a few microseconds per request); isinstance still decides for anything else.
 _EC_PUBLIC = type(ec.generate_private_key(ec.SECP256R1()).public_key())
+# SEQUENCE { AlgorithmIdentifier { id-ecPublicKey, prime256v1 }, BIT STRING (66 octets: 0 unused bits, 04 X Y) }
+P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
 _ECDSA_SHA2: dict[x509.ObjectIdentifier, ec.ECDSA] = {
     SignatureAlgorithmOID.ECDSA_WITH_SHA256: ec.ECDSA(hashes.SHA256()),
     SignatureAlgorithmOID.ECDSA_WITH_SHA384: ec.ECDSA(hashes.SHA384()),

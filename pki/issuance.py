@@ -39,6 +39,7 @@ class IssuanceRequest:
     not_after: datetime
     ocsp_url: str | None  # AIA OCSP (None for roots)
     crl_url: str | None = None  # CRL DP when enabled for the issuing CA
+    spki: bytes | None = None  # public_key's SubjectPublicKeyInfo when already encoded (pki.csr.CheckedCsr.spki)
 
 
 @dataclass(slots=True)
@@ -70,11 +71,12 @@ class _IssuerFacts:
     signature_size: int
 
 
-_issuers: dict[x509.Certificate, _IssuerFacts] = {}
+_issuers: dict[int, tuple[x509.Certificate, _IssuerFacts]] = {}  # by id(); the entry keeps its certificate alive
 
 
 def _issuer_facts(issuer: x509.Certificate) -> _IssuerFacts:
-    facts = _issuers.get(issuer)
+    entry = _issuers.get(id(issuer))
+    facts = entry[1] if entry is not None and entry[0] is issuer else None
     if facts is None:
         public_key: PublicKey = issuer.public_key()  # type: ignore[assignment]
         try:
@@ -86,7 +88,7 @@ def _issuer_facts(issuer: x509.Certificate) -> _IssuerFacts:
                              max_signature_size(public_key))
         if len(_issuers) >= 256:  # CAs are few; a long-running process rotating many would otherwise grow this
             _issuers.clear()
-        _issuers[issuer] = facts
+        _issuers[id(issuer)] = (issuer, facts)
     return facts
 
 
@@ -113,7 +115,7 @@ def prepare(
     tbs = encode_tbs(
         profile=req.profile, serial=req.serial, signature_alg=algorithm, issuer_name=issuer_name,
         not_before=req.not_before, not_after=req.not_after, subject=subject_der, public_key=req.public_key,
-        issuer_key_id=issuer_key_id, ocsp_url=req.ocsp_url, crl_url=req.crl_url,
+        issuer_key_id=issuer_key_id, ocsp_url=req.ocsp_url, crl_url=req.crl_url, spki=req.spki,
     )
     try:
         ctx = LintContext(

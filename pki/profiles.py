@@ -92,6 +92,9 @@ class Profile:
     ocsp_nocheck: bool = False
     description: str = ""
 
+    def __hash__(self) -> int:  # profiles key several caches: the name is enough (equal profiles, equal names)
+        return hash(self.name)
+
     @property
     def is_ca(self) -> bool:
         return self.kind is not Kind.LEAF

@@ -61,6 +61,7 @@ class RegistrationAuthority:
             checked.public_key,
             profile,
             claims_from_csr(checked.csr, checked.der),
+            spki=checked.spki,
             requester=requester,
             issuer=issuer,
             validity=validity,
@@ -83,7 +84,9 @@ class RegistrationAuthority:
         expected_organization: str | None = None,
         replaces: int | None = None,
         action: str = "cert.issue",
+        spki: bytes | None = None,
     ) -> Issued:
+        """``spki``: the key's SubjectPublicKeyInfo when already encoded (``pki.csr.CheckedCsr.spki``)."""
         check_key(profile, public_key)
         issuer_name = issuer or self.default_issuer(profile)
         issuer_ca = self.ca.ca(issuer_name)
@@ -104,6 +107,7 @@ class RegistrationAuthority:
             not_after=not_after,
             replaces=replaces,
             action=action,
+            spki=spki,
         )
 
     def _existing(self, serial: int) -> tuple[CertificateRecord, x509.Certificate, Profile]:

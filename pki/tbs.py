@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
 from pki._der import children, content, integer, oid, tlv
+from pki.csr import P256_SPKI_PREFIX
 from pki.ports import PublicKey
 from pki.profiles import KEY_USAGE_FIELDS, Kind, Profile
 
@@ -99,11 +100,14 @@ def encode_tbs(
     issuer_key_id: bytes | None,
     ocsp_url: str | None,
     crl_url: str | None,
+    spki: bytes | None = None,
 ) -> bytes:
     """The DER TBSCertificate. ``subject`` is the encoded subject Name; ``issuer_name`` is the issuing CA's subject
-    exactly as encoded in its certificate (for a root: ``subject``)."""
+    exactly as encoded in its certificate (for a root: ``subject``); ``spki``: ``public_key``'s
+    SubjectPublicKeyInfo when already encoded."""
     head, tail = _extension_frame(profile, issuer_key_id, ocsp_url, crl_url)
-    spki = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    if spki is None:
+        spki = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     body = (
         _VERSION_3
         + integer(serial)
@@ -142,11 +146,9 @@ _SKI_PREFIX = _extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER, x509.SubjectKeyIde
 def _key_identifier(spki: bytes) -> bytes:
     """The subject key identifier by RFC 5280 §4.2.1.2 method 1 (as ``SubjectKeyIdentifier.from_public_key``):
     the SHA-1 of the subjectPublicKey BIT STRING's value, from the SPKI encoding already at hand."""
-    if len(spki) == 91 and spki.startswith(_P256_SPKI_PREFIX):  # the usual key: its point starts at octet 26
+    if len(spki) == 91 and spki.startswith(P256_SPKI_PREFIX):  # the usual key: its point starts at octet 26
         return hashlib.sha1(spki[26:]).digest()  # noqa: S324 - the RFC's key identifier method
     key_bits = content(children(spki)[1])[1:]  # after the BIT STRING's unused-bits octet
     return hashlib.sha1(key_bits).digest()  # noqa: S324 - the RFC's key identifier method
 
 
-# SEQUENCE { AlgorithmIdentifier { id-ecPublicKey, prime256v1 }, BIT STRING (66 octets: 0 unused bits, 04 X Y) }
-_P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")

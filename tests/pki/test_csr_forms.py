@@ -8,11 +8,12 @@ import base64
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
-from pki.csr import load_csr, read_csr
+from pki._der import children, tlv
+from pki.csr import CheckedCsr, load_csr, read_csr
 from pki.errors import BadCsr
 
 
@@ -53,3 +54,27 @@ def test_every_form_reads_to_the_same_der(form: bytes) -> None:
 def test_anything_else_is_a_bad_csr(bad: bytes) -> None:
     with pytest.raises(BadCsr):
         read_csr(bad)
+
+
+def _csr_for(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
+    return x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CS-1")])).sign(key, hashes.SHA256()).public_bytes(
+        Encoding.DER)  # fmt: skip
+
+
+def test_the_csr_spki_is_offered_only_where_it_is_the_encoding_issuance_writes() -> None:
+    checked = read_csr(DER)
+    assert checked.spki == checked.public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    for key in (ec.generate_private_key(ec.SECP384R1()), rsa.generate_private_key(65537, 2048)):
+        assert read_csr(_csr_for(key)).spki is None
+    # the same P-256 key, its point compressed in the CSR: the certificate must carry the uncompressed form
+    point = read_csr(DER).public_key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+    spki = bytes.fromhex("3039301306072a8648ce3d020106082a8648ce3d030107032200") + point
+    tbs = children(DER)[0]
+    fields = children(tbs)
+    fields[2] = spki
+    unsigned = tlv(0x30, b"".join(fields))
+    assert x509.load_der_x509_csr(tlv(0x30, unsigned + b"".join(children(DER)[1:]))).public_key() is not None
+    # (its signature no longer verifies, which read_csr checks first; the SPKI rule alone is what is tested)
+    assert CheckedCsr(x509.load_der_x509_csr(DER), read_csr(DER).public_key,
+                      tlv(0x30, unsigned + b"".join(children(DER)[1:]))).spki is None
