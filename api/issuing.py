@@ -46,7 +46,8 @@ def enroll(services: Services, requester: Requester, csr_data: bytes, label: Est
     claims = claims_from_csr(checked.csr, checked.der)
     authorize_secc_cn(requester, claims.common_name)
     return services.ra.issue_for_key(
-        checked.public_key, get_profile(label.profile), claims, requester=requester.audit_name, issuer=label.issuer
+        checked.public_key, get_profile(label.profile), claims, requester=requester.audit_name, issuer=label.issuer,
+        spki=checked.spki,
     )
 
 

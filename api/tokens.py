@@ -46,6 +46,9 @@ class TokenClaims:
     expires_at: int
 
 
+_VERIFIED_LIMIT = 4096
+
+
 class TokenSigner:
     def __init__(self, secret: bytes, clock: Callable[[], datetime], *, issuer: str = "pnc") -> None:
         if len(secret) < 32:
@@ -53,6 +56,10 @@ class TokenSigner:
         self._secret = secret
         self._clock = clock
         self.issuer = issuer
+        # Tokens whose signature and claims verified, with their not-before: a client sends the same token with
+        # every request, so the MAC, base64 and JSON work is done once per token; validity times are checked on
+        # every use. Bounded; a hit needs the exact token string.
+        self._verified: dict[str, tuple[TokenClaims, int]] = {}
 
     def _mac(self, signing_input: bytes) -> bytes:
         return hmac.new(self._secret, signing_input, hashlib.sha256).digest()
@@ -81,6 +88,23 @@ class TokenSigner:
         return (signing_input + b"." + _b64url(self._mac(signing_input))).decode()
 
     def verify(self, token: str) -> TokenClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            claims, not_before = known
+            now = self._clock().timestamp()
+            if now >= claims.expires_at:
+                self._verified.pop(token, None)
+                raise TokenError("token expired")
+            if now < not_before:
+                raise TokenError("token not yet valid")
+            return claims
+        verified, not_before = self._verify(token)
+        if len(self._verified) >= _VERIFIED_LIMIT:
+            self._verified.clear()
+        self._verified[token] = (verified, not_before)
+        return verified
+
+    def _verify(self, token: str) -> tuple[TokenClaims, int]:
         raw = token.encode("ascii", "replace")
         if len(raw) > _MAX_TOKEN:
             raise TokenError("token too long")
@@ -111,6 +135,7 @@ class TokenSigner:
                 evse_operator_ids=frozenset(str(i) for i in claims.get("evse_operator_ids", [])),
                 organization=claims.get("org"),
             )
-            return TokenClaims(str(claims["sub"]), requester, int(claims["iat"]), int(claims["exp"]))
+            return (TokenClaims(str(claims["sub"]), requester, int(claims["iat"]), int(claims["exp"])),
+                    int(claims.get("nbf", 0)))
         except (ValueError, KeyError, TypeError, AttributeError):
             raise TokenError("malformed token claims") from None

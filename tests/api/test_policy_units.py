@@ -119,6 +119,24 @@ def test_tokens_round_trip_and_expire() -> None:
         TokenSigner(b"short", clock)
 
 
+def test_a_verified_token_is_remembered_but_only_exactly_and_only_while_valid() -> None:
+    clock = _Clock()
+    signer = TokenSigner(b"k" * 32, clock)
+    token = signer.issue("pnc-1", ICE, timedelta(minutes=5))
+    first = signer.verify(token)
+    assert signer.verify(token) is first  # the second use skips the MAC and JSON work
+    head, body, mac = token.split(".")
+    for forged in (f"{head}.{body}.{mac[:-2]}AA", f"{head}.{body}x.{mac}", token + "."):
+        with pytest.raises(TokenError):
+            signer.verify(forged)
+    clock.now -= timedelta(minutes=1)  # a clock stepped back before the token's nbf
+    with pytest.raises(TokenError, match="not yet valid"):
+        signer.verify(token)
+    clock.now += timedelta(minutes=6)
+    with pytest.raises(TokenError, match="expired"):
+        signer.verify(token)
+
+
 def test_secret_hashing() -> None:
     secret = new_secret()
     stored = hash_secret(secret)
