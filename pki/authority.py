@@ -167,7 +167,7 @@ class CertificateAuthority:
     @staticmethod
     def check_not_revoked(tx: StoreTx, chain: list[CaRecord]) -> None:
         """Inside the write transaction, so a concurrent CA revocation cannot slip in before the insert."""
-        revoked = tx.revoked_among([ca.serial for ca in chain])
+        revoked = tx.revoked_among(tuple(ca.serial for ca in chain))
         for ca in chain:
             if ca.serial in revoked:
                 raise IssuerUnusable(f"CA {ca.name!r} is revoked")
@@ -200,9 +200,8 @@ class CertificateAuthority:
         if not issuing.valid_from <= now < issuing.valid_until:
             self.check_validity(list(issuing.records), now)  # names the CA that is not valid
         issuer_cert = issuing.certificates[0]
-        req = self._request(profile, as_subject(subject), public_key, now, validity, not_after, issuer_cert, ca)
-        if spki is not None:
-            req = replace(req, spki=spki)
+        req = self._request(profile, as_subject(subject), public_key, now, validity, not_after, issuer_cert, ca,
+                            spki)
         prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
         key = self.keys.load(ca.key_label)
         chain = list(issuing.records)
@@ -245,6 +244,7 @@ class CertificateAuthority:
         not_after: datetime | None,
         issuer_cert: x509.Certificate | None,
         ca: CaRecord | None,
+        spki: bytes | None = None,
     ) -> IssuanceRequest:
         if validity is None:
             validity = self.config.default_validity(profile)
@@ -254,8 +254,9 @@ class CertificateAuthority:
             raise PolicyRefused(
                 f"validity of {validity.days} days exceeds the {profile.name} maximum of {profile.max_validity.days}"
             )
-        not_before = now.replace(microsecond=0) - self.config.backdate
-        end = now.replace(microsecond=0) + validity
+        second = now.replace(microsecond=0)
+        not_before = second - self.config.backdate
+        end = second + validity
         if not_after is not None:
             end = min(end, not_after)
         if issuer_cert is not None:
@@ -272,6 +273,7 @@ class CertificateAuthority:
             not_after=end,
             ocsp_url=self._ocsp_url if profile.kind is not Kind.ROOT else None,
             crl_url=self.config.crl_url(ca.name) if ca is not None and ca.crl_distribution else None,
+            spki=spki,
         )
 
     # -- creating CAs ----------------------------------------------------------------------------------
