@@ -51,7 +51,7 @@ class LintContext:
     __slots__ = (
         "profile", "der", "cert", "tbs_fields", "issuer", "issuer_subject_der", "issuer_key_id", "expected_subject",
         "expected_subject_der", "ocsp_url", "crl_url", "now", "max_backdate", "signature_size", "_extensions",
-        "_raw_extensions", "_split", "_spki",
+        "_split", "_spki",
     )  # fmt: skip
 
     def __init__(
@@ -102,7 +102,6 @@ class LintContext:
         self.max_backdate = max_backdate
         self.signature_size = signature_size
         self._extensions: Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] | None = None
-        self._raw_extensions: list[bytes] | None = None
         self._split: tuple[list[bytes], tuple[bytes, ...]] | None = None
         self._spki: list[bytes] | None = None
 
@@ -113,20 +112,14 @@ class LintContext:
             self._extensions = {e.oid: e for e in self.cert.extensions}
         return self._extensions
 
-    def raw_extensions(self) -> list[bytes]:
-        """Each Extension exactly as encoded, in order (empty without an extensions field)."""
-        if self._raw_extensions is None:
-            self._raw_extensions = next(
-                (children(content(f)) for f in self.tbs_fields[7:] if f[0] == _EXTENSIONS_TAG), []
-            )
-        return self._raw_extensions
-
     def split_extensions(self) -> tuple[list[bytes], tuple[bytes, ...]]:
-        """(the subjectKeyIdentifier extensions, every other extension in order), as encoded."""
+        """(the subjectKeyIdentifier extensions, every other extension in order), each exactly as encoded (empty
+        without an extensions field)."""
         if self._split is None:
+            raw = next((children(content(f)) for f in self.tbs_fields[7:] if f[0] == _EXTENSIONS_TAG), [])
             ski: list[bytes] = []
             other: list[bytes] = []
-            for e in self.raw_extensions():
+            for e in raw:
                 (ski if e.startswith(_SKI_OID, 2 if e[1] < 0x80 else 2 + (e[1] & 0x7F)) else other).append(e)
             self._split = (ski, tuple(other))
         return self._split

@@ -8,7 +8,7 @@ issuing CA. Anything else in the request subject is refused, not silently droppe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -44,32 +44,32 @@ def claims_from_csr(csr: x509.CertificateSigningRequest, der: bytes | None = Non
         except IndexError:
             attributes = None
         if attributes is not None:
-            values: dict[x509.ObjectIdentifier, str] = {}
-            for oid, value in attributes:
-                if oid in values:
-                    raise PolicyRefused(f"subject: attribute {oid._name} appears more than once")
-                values[oid] = value
-            return SubjectClaims(
-                common_name=values.get(NameOID.COMMON_NAME),
-                organization=values.get(NameOID.ORGANIZATION_NAME),
-                country=values.get(NameOID.COUNTRY_NAME),
-                domain_component=values.get(NameOID.DOMAIN_COMPONENT),
-            )
+            return _claims(attributes)
     return claims_from_name(csr.subject)
 
 
 def claims_from_name(name: x509.Name) -> SubjectClaims:
     """Read the claims of a request subject; refuse multi-valued RDNs, repeats and unexpected attributes."""
+
+    def attributes() -> Iterator[tuple[x509.ObjectIdentifier, str]]:
+        for rdn in name.rdns:
+            if len(rdn) != 1:
+                raise PolicyRefused("subject: multi-valued RDNs are not accepted")
+            (attr,) = tuple(rdn)
+            yield attr.oid, attr.value if isinstance(attr.value, str) else attr.value.decode()
+
+    return _claims(attributes())
+
+
+def _claims(attributes: Iterable[tuple[x509.ObjectIdentifier, str]]) -> SubjectClaims:
+    """The claims of a subject's attributes, in order; refuse unexpected attributes and repeats."""
     values: dict[x509.ObjectIdentifier, str] = {}
-    for rdn in name.rdns:
-        if len(rdn) != 1:
-            raise PolicyRefused("subject: multi-valued RDNs are not accepted")
-        (attr,) = tuple(rdn)
-        if attr.oid not in _ALLOWED:
-            raise PolicyRefused(f"subject: attribute {attr.oid._name} is not accepted (only CN, O, C, DC)")
-        if attr.oid in values:
-            raise PolicyRefused(f"subject: attribute {attr.oid._name} appears more than once")
-        values[attr.oid] = attr.value if isinstance(attr.value, str) else attr.value.decode()
+    for oid, value in attributes:
+        if oid not in _ALLOWED:
+            raise PolicyRefused(f"subject: attribute {oid._name} is not accepted (only CN, O, C, DC)")
+        if oid in values:
+            raise PolicyRefused(f"subject: attribute {oid._name} appears more than once")
+        values[oid] = value
     return SubjectClaims(
         common_name=values.get(NameOID.COMMON_NAME),
         organization=values.get(NameOID.ORGANIZATION_NAME),

@@ -59,7 +59,6 @@ def _extension(ext_oid: x509.ObjectIdentifier, value: x509.ExtensionType, critic
     return tlv(0x30, oid(ext_oid.dotted_string) + (_TRUE if critical else b"") + tlv(0x04, value.public_bytes()))
 
 
-@functools.lru_cache(maxsize=256)
 def _fixed_extensions(
     profile: Profile, issuer_key_id: bytes | None, ocsp_url: str | None, crl_url: str | None
 ) -> tuple[bytes, bytes]:
