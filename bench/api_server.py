@@ -85,6 +85,20 @@ class BenchStore:
             server.wait(timeout=10)
 
 
+def _run(worker: Callable[[], None], concurrency: int, failures: list[str]) -> float:
+    """Run ``worker`` in ``concurrency`` threads; elapsed seconds. Any failure recorded ends the benchmark."""
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} requests failed, first: {failures[0]}")
+    return elapsed
+
+
 def drive(base_url: str, headers: dict[str, str], bodies: Sequence[T], concurrency: int,
           send: Callable[[httpx.Client, T], httpx.Response],
           ok: Callable[[httpx.Response], bool]) -> tuple[float, list[float]]:
@@ -110,16 +124,7 @@ def drive(base_url: str, headers: dict[str, str], bodies: Sequence[T], concurren
                     if not ok(response):
                         failures.append(f"{response.status_code} {response.text[:200]}")
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} requests failed, first: {failures[0]}")
-    return elapsed, latencies
+    return _run(worker, concurrency, failures), latencies
 
 
 def drive_raw(base_url: str, headers: dict[str, str], path: str, bodies: Sequence[bytes], concurrency: int) -> float:
@@ -160,13 +165,4 @@ def drive_raw(base_url: str, headers: dict[str, str], path: str, bodies: Sequenc
                     with lock:
                         failures.append(f"{lines[0].decode()} {answer[:200]!r}")
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} requests failed, first: {failures[0]}")
-    return elapsed
+    return _run(worker, concurrency, failures)
