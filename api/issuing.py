@@ -43,7 +43,7 @@ def enroll(services: Services, requester: Requester, csr_data: bytes, label: Est
     if label.profile is None:
         raise PolicyRefused(f"CA {label.issuer!r} offers no enrolment here (cacerts only)")
     checked = read_csr(csr_data)
-    claims = claims_from_csr(checked.csr, checked.der)
+    claims = claims_from_csr(checked.csr, checked.subject_der)
     authorize_secc_cn(requester, claims.common_name)
     return services.ra.issue_for_key(
         checked.public_key, get_profile(label.profile), claims, requester=requester.audit_name, issuer=label.issuer,

@@ -7,7 +7,7 @@ CSR extensions and attributes are never looked at beyond this module and never c
 from __future__ import annotations
 
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -32,6 +32,15 @@ class CheckedCsr:
     csr: x509.CertificateSigningRequest
     public_key: PublicKey
     der: bytes  # the CSR as parsed
+    info: tuple[bytes, ...] = field(init=False)  # CertificationRequestInfo's fields as encoded (split once)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "info", tuple(children(children(self.der)[0])))
+
+    @property
+    def subject_der(self) -> bytes:
+        """The requested subject Name as encoded."""
+        return self.info[1]
 
     @property
     def spki(self) -> bytes | None:
@@ -39,7 +48,7 @@ class CheckedCsr:
         (P-256, uncompressed point: what ``public_key.public_bytes(DER, SubjectPublicKeyInfo)`` returns, the key
         having been loaded from exactly these bytes), so the certificate can carry it without encoding it again.
         None for any other key or form."""
-        spki = children(children(self.der)[0])[2]
+        spki = self.info[2]
         return spki if len(spki) == 91 and spki.startswith(P256_SPKI_PREFIX) and spki[26] == 4 else None
 
 

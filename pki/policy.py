@@ -15,7 +15,6 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from pki import identifiers
-from pki._der import children
 from pki.errors import InvalidIdentifier, PolicyRefused
 from pki.names import Subject, simple_attributes
 from pki.profiles import Profile, SubjectRule
@@ -35,17 +34,11 @@ class SubjectClaims:
     domain_component: str | None = None
 
 
-def claims_from_csr(csr: x509.CertificateSigningRequest, der: bytes | None = None) -> SubjectClaims:
-    """The claims of a CSR's subject; ``der``: the CSR's DER, whose subject is then read directly when it is
-    simple (``pki.names.simple_attributes``), else through ``claims_from_name``."""
-    if der is not None:
-        try:
-            attributes = simple_attributes(children(children(der)[0])[1])  # CertificationRequestInfo.subject
-        except IndexError:
-            attributes = None
-        if attributes is not None:
-            return _claims(attributes)
-    return claims_from_name(csr.subject)
+def claims_from_csr(csr: x509.CertificateSigningRequest, subject_der: bytes | None = None) -> SubjectClaims:
+    """The claims of a CSR's subject; ``subject_der``: that subject as encoded (``pki.csr.CheckedCsr.subject_der``),
+    then read directly when it is simple (``pki.names.simple_attributes``), else through ``claims_from_name``."""
+    attributes = simple_attributes(subject_der) if subject_der is not None else None
+    return _claims(attributes) if attributes is not None else claims_from_name(csr.subject)
 
 
 def claims_from_name(name: x509.Name) -> SubjectClaims:

@@ -60,7 +60,7 @@ class RegistrationAuthority:
         return self.issue_for_key(
             checked.public_key,
             profile,
-            claims_from_csr(checked.csr, checked.der),
+            claims_from_csr(checked.csr, checked.subject_der),
             spki=checked.spki,
             requester=requester,
             issuer=issuer,
@@ -141,7 +141,7 @@ class RegistrationAuthority:
         checked = read_csr(csr_data)
         public_key = checked.public_key
         check_key(profile, public_key)
-        claims = claims_from_csr(checked.csr, checked.der)
+        claims = claims_from_csr(checked.csr, checked.subject_der)
         old_cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
         if claims.common_name is not None and claims.common_name != old_cn:
             raise PolicyRefused(f"re-key CSR has CN {claims.common_name!r}, the certificate has {old_cn!r}")
