@@ -1,7 +1,7 @@
 """Conversions between database rows and the frozen ``pki.model`` records (nothing else crosses the port).
 
-Each ``*_COLUMNS`` tuple is the column order of that table's SELECTs (``ca_store.sql``) and of the tuples
-the ``*_record`` functions unpack; ``*_params`` build the named parameters of the INSERTs.
+Each ``*_COLUMNS`` tuple is the column order of that table's SELECTs and INSERTs (``ca_store.sql``), of the
+tuples the ``*_record`` functions unpack and of the positional parameters the ``*_params`` functions build.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ AUDIT_COLUMNS = ("seq", "prev_hash", "hash", "action", "target", "actor", "at", 
 _DETAILS_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def key_params(key: KeyRecord, codec: Codec) -> dict[str, Any]:
-    return {"label": key.label, "algorithm": key.algorithm, "blob": key.blob, "created_at": codec.ts_in(key.created_at)}
+def key_params(key: KeyRecord, codec: Codec) -> tuple[Any, ...]:
+    return (key.label, key.algorithm, key.blob, codec.ts_in(key.created_at))
 
 
 def key_record(row: Sequence[Any], codec: Codec) -> KeyRecord:
@@ -63,17 +63,9 @@ def key_record(row: Sequence[Any], codec: Codec) -> KeyRecord:
     return KeyRecord(label, algorithm, bytes(blob), codec.ts_out(created_at))
 
 
-def ca_params(ca: CaRecord, codec: Codec) -> dict[str, Any]:
-    return {
-        "name": ca.name,
-        "profile": ca.profile,
-        "serial": serial_to_hex(ca.serial),
-        "certificate_der": ca.certificate_der,
-        "issuer": ca.issuer,
-        "key_label": ca.key_label,
-        "created_at": codec.ts_in(ca.created_at),
-        "crl_distribution": bool(ca.crl_distribution),
-    }
+def ca_params(ca: CaRecord, codec: Codec) -> tuple[Any, ...]:
+    return (ca.name, ca.profile, serial_to_hex(ca.serial), ca.certificate_der, ca.issuer, ca.key_label,
+            codec.ts_in(ca.created_at), bool(ca.crl_distribution))
 
 
 def ca_record(row: Sequence[Any], codec: Codec) -> CaRecord:
@@ -90,21 +82,21 @@ def ca_record(row: Sequence[Any], codec: Codec) -> CaRecord:
     )
 
 
-def cert_params(cert: CertificateRecord, codec: Codec) -> dict[str, Any]:
-    return {
-        "serial": serial_to_hex(cert.serial),
-        "issuer": cert.issuer,
-        "profile": cert.profile,
-        "subject": cert.subject,
-        "not_before": codec.ts_in(cert.not_before),
-        "not_after": codec.ts_in(cert.not_after),
-        "der": cert.der,
-        "requester": cert.requester,
-        "created_at": codec.ts_in(cert.created_at),
-        "replaces": None if cert.replaces is None else serial_to_hex(cert.replaces),
-        "revoked_at": codec.ts_in_opt(cert.revoked_at),
-        "revocation_reason": None if cert.revocation_reason is None else cert.revocation_reason.value,
-    }
+def cert_params(cert: CertificateRecord, codec: Codec) -> tuple[Any, ...]:
+    return (
+        serial_to_hex(cert.serial),
+        cert.issuer,
+        cert.profile,
+        cert.subject,
+        codec.ts_in(cert.not_before),
+        codec.ts_in(cert.not_after),
+        cert.der,
+        cert.requester,
+        codec.ts_in(cert.created_at),
+        None if cert.replaces is None else serial_to_hex(cert.replaces),
+        codec.ts_in_opt(cert.revoked_at),
+        None if cert.revocation_reason is None else cert.revocation_reason.value,
+    )
 
 
 def cert_record(row: Sequence[Any], codec: Codec) -> CertificateRecord:
@@ -126,14 +118,8 @@ def cert_record(row: Sequence[Any], codec: Codec) -> CertificateRecord:
     )
 
 
-def crl_params(crl: CrlRecord, codec: Codec) -> dict[str, Any]:
-    return {
-        "issuer": crl.issuer,
-        "number": serial_to_hex(crl.number),
-        "this_update": codec.ts_in(crl.this_update),
-        "next_update": codec.ts_in(crl.next_update),
-        "der": crl.der,
-    }
+def crl_params(crl: CrlRecord, codec: Codec) -> tuple[Any, ...]:
+    return (crl.issuer, serial_to_hex(crl.number), codec.ts_in(crl.this_update), codec.ts_in(crl.next_update), crl.der)
 
 
 def crl_record(row: Sequence[Any], codec: Codec) -> CrlRecord:
@@ -151,19 +137,11 @@ def normalise_event(event: AuditEvent) -> AuditEvent:
     return AuditEvent(event.action, event.target, event.actor, aware_utc(event.at), details)
 
 
-def audit_params(entry: AuditEntry, codec: Codec, details: str | None = None) -> dict[str, Any]:
+def audit_params(entry: AuditEntry, codec: Codec, details: str | None = None) -> tuple[Any, ...]:
     """``details``: the event's details as JSON when already encoded (``pki.audit.canonical_details``)."""
     event = entry.event
-    return {
-        "seq": entry.seq,
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-        "action": event.action,
-        "target": event.target,
-        "actor": event.actor,
-        "at": codec.ts_in(event.at),
-        "details": _DETAILS_JSON.encode(dict(event.details)) if details is None else details,
-    }
+    return (entry.seq, entry.prev_hash, entry.hash, event.action, event.target, event.actor, codec.ts_in(event.at),
+            _DETAILS_JSON.encode(dict(event.details)) if details is None else details)
 
 
 def audit_entry(row: Sequence[Any], codec: Codec) -> AuditEntry:

@@ -136,8 +136,12 @@ class Sql:
         return Statement(str(compiled), defaults)
 
     def _insert(self, table: Table, names: tuple[str, ...]) -> Statement:
-        # inline(): no RETURNING of the generated id, nobody reads it.
-        return self.compile(table.insert().inline().values({name: bindparam(name) for name in names}))
+        """INSERT of ``names`` with positional parameters (a tuple in that order, see ``ca_store.rows``): the driver
+        binds them without a name lookup per value. No RETURNING of the generated id, nobody reads it."""
+        quote = self._dialect.identifier_preparer.quote
+        marker = "?" if self.dialect_name == "sqlite" else "%s"
+        columns = ", ".join(quote(table.c[name].name) for name in names)
+        return Statement(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join([marker] * len(names))})", {})
 
     def list_certs(self, *, issuer: bool, profile: bool, revoked: bool | None, limit: bool) -> Statement:
         """The listing for one combination of filters (parameters: issuer, profile, limit), compiled once."""

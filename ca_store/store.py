@@ -157,12 +157,15 @@ class SqlTx:
                 if self._store.write_lock is not None:
                     self._store.write_lock.release()
 
-    def execute(self, statement: Statement, params: Mapping[str, Any] | None = None, what: str = "") -> Any:
+    def execute(
+        self, statement: Statement, params: Mapping[str, Any] | Sequence[Any] | None = None, what: str = ""
+    ) -> Any:
         """Run one statement in this transaction and return the cursor; a database error becomes a
-        ``pki.errors`` error (``what`` names the object in its message) and kills the transaction."""
+        ``pki.errors`` error (``what`` names the object in its message) and kills the transaction. ``params``:
+        named (a mapping) or, for the INSERTs of ``ca_store.sql``, positional (a sequence)."""
         if self._failed is not None or self._cursor is None:
             self.check_usable()
-        values = statement.params(params) if statement.defaults else params
+        values = statement.params(params) if statement.defaults and isinstance(params, Mapping | None) else params
         try:
             if values is None:
                 self._cursor.execute(statement.text)
