@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from typing import Any
+
+from pki._time import iso_micro
 
 __all__ = ["Codec", "SERIAL_HEX_DIGITS", "MAX_SERIAL", "serial_to_hex", "serial_from_hex", "aware_utc"]
 
@@ -39,9 +40,8 @@ def aware_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-@functools.lru_cache(maxsize=256)  # an issuance writes the same instant or second several times
 def _iso_text(value: datetime) -> str:
-    return aware_utc(value).isoformat(timespec="microseconds")
+    return iso_micro(value if value.tzinfo is UTC else aware_utc(value))  # the cache pki.audit also reads
 
 
 class Codec:

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from json.encoder import encode_basestring_ascii as _string
 
+from pki._time import iso_micro
 from pki.errors import IntegrityError
 from pki.model import AuditEntry, AuditEvent
 
@@ -36,7 +37,7 @@ def canonical_event(seq: int, event: AuditEvent, details: str | None = None) -> 
         details = canonical_details(event.details)
     return (
         f'{{"action":{_string(event.action)},"actor":{_string(event.actor)},'
-        f'"at":{_string(event.at.isoformat(timespec="microseconds"))},"details":{details},'
+        f'"at":{_string(iso_micro(event.at))},"details":{details},'
         f'"seq":{int(seq)},"target":{_string(event.target)}}}'
     ).encode()
 

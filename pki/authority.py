@@ -13,13 +13,15 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from pki._time import iso_text
 from pki.errors import AlreadyExists, InvalidInput, IssuerUnusable, NotFound, PolicyRefused
-from pki.issuance import IssuanceRequest, prepare, sign, sign_certificate, sign_crl
+from pki.issuance import IssuanceRequest, prepare, sign, sign_crl, sign_der
 from pki.model import AuditEvent, CaRecord, CertificateRecord, CrlRecord, RevocationReason
 from pki.names import Subject, as_subject
 from pki.ports import KeyStore, PrivateKey, PublicKey, Store, StoreTx
@@ -66,11 +68,16 @@ class AuthorityConfig:
         return self.validity.get(profile.name, profile.default_validity)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Issued:
-    record: CertificateRecord
-    certificate: x509.Certificate
+    record: CertificateRecord  # as stored; ``record.der`` is the certificate
     chain: tuple[x509.Certificate, ...]  # issuing CA first, root last
+
+    @cached_property
+    def certificate(self) -> x509.Certificate:
+        """The certificate parsed (on first use: the bytes are the linted structure, see ``pki.issuance.sign_der``,
+        and a caller that only needs the DER never pays for the parse)."""
+        return x509.load_der_x509_certificate(self.record.der)
 
     @property
     def pem(self) -> str:
@@ -209,7 +216,7 @@ class CertificateAuthority:
             try:
                 with self.store.transaction() as tx:
                     self.check_not_revoked(tx, chain)
-                    cert, der = sign_certificate(prepared, key)
+                    der = sign_der(prepared, key)
                     record = _record(der, profile, ca.name, requester, now, replaces, req)
                     tx.add_certificate(record)
                     tx.audit(_cert_event(action, record, requester, now))
@@ -217,7 +224,7 @@ class CertificateAuthority:
                 req = replace(req, serial=new_serial())
                 prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
                 continue
-            return Issued(record, cert, issuing.certificates)
+            return Issued(record, issuing.certificates)
         raise AlreadyExists("could not allocate a unique serial number")  # pragma: no cover
 
     def _issuing_chain(self, name: str) -> _IssuingChain:
@@ -416,7 +423,7 @@ def _record(
 
 def _cert_event(action: str, record: CertificateRecord, actor: str, now: datetime) -> AuditEvent:
     details = {"profile": record.profile, "issuer": record.issuer, "subject": record.subject,
-               "not_after": record.not_after.isoformat()}
+               "not_after": iso_text(record.not_after)}
     if record.replaces is not None:
         details["replaces"] = serial_hex(record.replaces)
     return AuditEvent(action, f"cert:{serial_hex(record.serial)}", actor, now, details)

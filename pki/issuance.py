@@ -24,7 +24,7 @@ from pki.ports import PrivateKey, PublicKey
 from pki.profiles import Profile
 from pki.tbs import encode_tbs, placeholder_signature, signature_algorithm
 
-__all__ = ["IssuanceRequest", "Prepared", "prepare", "sign", "sign_certificate", "sign_crl", "hash_for"]
+__all__ = ["IssuanceRequest", "Prepared", "prepare", "sign", "sign_der", "sign_crl", "hash_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +142,17 @@ def prepare(
 def sign(prepared: Prepared, issuer_key: PrivateKey) -> x509.Certificate:
     """Redeem the token once with the real key: the issuer key signs exactly the linted TBS bytes, so the
     certificate is by construction the one that passed lint (Boulder's TBS-equality invariant)."""
-    return sign_certificate(prepared, issuer_key)[0]
+    der = sign_der(prepared, issuer_key)
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:  # pragma: no cover - would be a bug in the assembly
+        raise SignerError(f"assembled certificate does not parse: {exc}") from exc
 
 
-def sign_certificate(prepared: Prepared, issuer_key: PrivateKey) -> tuple[x509.Certificate, bytes]:
-    """``sign``, also returning the certificate's DER as assembled (no second encoding for the store)."""
+def sign_der(prepared: Prepared, issuer_key: PrivateKey) -> bytes:
+    """``sign``, returning the certificate's DER as assembled: the linted certificate with the real signature in
+    place of the placeholder (the lint parsed that structure with a signature of the largest size; nothing is
+    parsed again here)."""
     if prepared._used:
         raise PkiError("issuance token already used")
     prepared._used = True
@@ -158,11 +164,7 @@ def sign_certificate(prepared: Prepared, issuer_key: PrivateKey) -> tuple[x509.C
             signature = issuer_key.sign(prepared.lint_tbs, padding.PKCS1v15(), hashes.SHA256())
     except Exception as exc:  # noqa: BLE001 - HSM-backed keys may raise anything
         raise SignerError(f"signing failed: {exc}") from exc
-    der = certificate_from_parts(prepared.lint_tbs, prepared.signature_algorithm, signature)
-    try:
-        return x509.load_der_x509_certificate(der), der
-    except ValueError as exc:  # pragma: no cover - would be a bug in the assembly
-        raise SignerError(f"assembled certificate does not parse: {exc}") from exc
+    return certificate_from_parts(prepared.lint_tbs, prepared.signature_algorithm, signature)
 
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # [V2G2-006]
