@@ -69,6 +69,7 @@ class _IssuerFacts:
     algorithm: bytes  # DER AlgorithmIdentifier of its signatures
     placeholder: bytes  # a largest-size signature for the lint certificate
     signature_size: int
+    validity: tuple[datetime, datetime]  # (notBefore, notAfter)
 
 
 _issuers: dict[int, tuple[x509.Certificate, _IssuerFacts]] = {}  # by id(); the entry keeps its certificate alive
@@ -85,7 +86,7 @@ def _issuer_facts(issuer: x509.Certificate) -> _IssuerFacts:
             raise LintFailed(["issuer certificate has no subjectKeyIdentifier"]) from None
         facts = _IssuerFacts(public_key, subject_of(issuer.public_bytes(Encoding.DER)), key_id,
                              signature_algorithm(public_key), placeholder_signature(public_key),
-                             max_signature_size(public_key))
+                             max_signature_size(public_key), (issuer.not_valid_before_utc, issuer.not_valid_after_utc))
         if len(_issuers) >= 256:  # CAs are few; a long-running process rotating many would otherwise grow this
             _issuers.clear()
         _issuers[id(issuer)] = (issuer, facts)
@@ -105,12 +106,13 @@ def prepare(
         issuer_public = req.public_key
         issuer_name = subject_der
         issuer_key_id: bytes | None = None
+        issuer_validity = None
         algorithm = signature_algorithm(issuer_public)
         placeholder = placeholder_signature(issuer_public)
         signature_size = max_signature_size(issuer_public)
     else:
         facts = _issuer_facts(issuer)
-        issuer_name, issuer_key_id = facts.name_der, facts.key_id
+        issuer_name, issuer_key_id, issuer_validity = facts.name_der, facts.key_id, facts.validity
         algorithm, placeholder, signature_size = facts.algorithm, facts.placeholder, facts.signature_size
     tbs = encode_tbs(
         profile=req.profile, serial=req.serial, signature_alg=algorithm, issuer_name=issuer_name,
@@ -125,6 +127,7 @@ def prepare(
             expected_subject=req.subject,
             issuer_subject_der=issuer_name if issuer is not None else None,
             issuer_key_id=issuer_key_id,
+            issuer_validity=issuer_validity,
             ocsp_url=req.ocsp_url,
             crl_url=req.crl_url,
             now=now,

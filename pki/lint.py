@@ -49,7 +49,8 @@ class LintContext:
     cryptography and split into its encoded TBS fields, and what policy expects of it."""
 
     __slots__ = (
-        "profile", "der", "cert", "tbs_fields", "issuer", "issuer_subject_der", "issuer_key_id", "expected_subject",
+        "profile", "der", "cert", "tbs_fields", "issuer", "issuer_subject_der", "issuer_key_id", "issuer_validity",
+        "expected_subject",
         "expected_subject_der", "ocsp_url", "crl_url", "now", "max_backdate", "signature_size", "_extensions",
         "_split", "_spki",
     )  # fmt: skip
@@ -68,10 +69,12 @@ class LintContext:
         signature_size: int,
         issuer_subject_der: bytes | None = None,
         issuer_key_id: bytes | None = None,
+        issuer_validity: tuple[datetime, datetime] | None = None,
         expected_subject_der: bytes | None = None,
     ) -> None:
-        """``issuer`` None: self-signed. The ``*_der``/``issuer_key_id`` arguments are optional precomputed values
-        (the issuing CA's encoded subject and subjectKeyIdentifier, the approved subject's encoding)."""
+        """``issuer`` None: self-signed. The ``*_der``/``issuer_key_id``/``issuer_validity`` arguments are optional
+        precomputed values (the issuing CA's encoded subject, subjectKeyIdentifier and (notBefore, notAfter), the
+        approved subject's encoding)."""
         try:
             self.cert = x509.load_der_x509_certificate(der)
             fields = children(children(der)[0])
@@ -90,8 +93,11 @@ class LintContext:
                 issuer_subject_der = subject_of(issuer.public_bytes(Encoding.DER))
             if issuer_key_id is None:
                 issuer_key_id = _ski_of(issuer)
+            if issuer_validity is None:
+                issuer_validity = (issuer.not_valid_before_utc, issuer.not_valid_after_utc)
         self.issuer_subject_der = issuer_subject_der
         self.issuer_key_id = issuer_key_id
+        self.issuer_validity = issuer_validity
         self.expected_subject = as_subject(expected_subject)
         self.expected_subject_der = (
             self.expected_subject.der if expected_subject_der is None else expected_subject_der
@@ -253,10 +259,10 @@ def _validity(ctx: LintContext) -> str | None:
         return f"notBefore is backdated more than {ctx.max_backdate}"
     if na - nb > ctx.profile.max_validity + ctx.max_backdate:
         return f"validity exceeds the profile maximum of {ctx.profile.max_validity.days} days"
-    if ctx.issuer is not None:
-        if na > ctx.issuer.not_valid_after_utc:
+    if ctx.issuer_validity is not None:
+        if na > ctx.issuer_validity[1]:
             return "notAfter is beyond the issuer's notAfter (a child never outlives its issuer)"
-        if nb < ctx.issuer.not_valid_before_utc:
+        if nb < ctx.issuer_validity[0]:
             return "notBefore precedes the issuer's notBefore"
     return None
 
@@ -414,7 +420,8 @@ class _ExtensionVerdicts:
     def problems(self, ctx: LintContext, lints: tuple[Lint, ...]) -> tuple[str, ...]:
         if ctx.issuer is None:
             return self._judge(ctx, lints)
-        key = (lints, ctx.profile, ctx.ocsp_url, ctx.crl_url, ctx.issuer_key_id, ctx.split_extensions()[1])
+        # The lint list by identity (hashing it would hash every Lint in Python); ``_partition`` keeps it alive.
+        key = (id(lints), ctx.profile, ctx.ocsp_url, ctx.crl_url, ctx.issuer_key_id, ctx.split_extensions()[1])
         found = self._verdicts.get(key)
         if found is None:
             found = self._judge(ctx, lints)

@@ -46,3 +46,9 @@ def test_same_bytes_as_the_reference_json(
 ) -> None:
     event = AuditEvent(action, target, actor, at, details)
     assert canonical_event(seq, event) == _reference(seq, event)
+
+
+@given(details=st.dictionaries(_text, st.one_of(_text, st.integers(), st.booleans()), max_size=5))
+def test_details_that_are_not_all_strings_are_written_as_strings(details: dict[str, object]) -> None:
+    event = AuditEvent("a", "t", "x", datetime(2026, 1, 1, tzinfo=UTC), details)  # type: ignore[arg-type]
+    assert canonical_event(1, event) == _reference(1, event)
