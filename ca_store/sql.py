@@ -74,6 +74,9 @@ class Sql:
             self.begin = Statement(f"BEGIN; SELECT pg_advisory_xact_lock({int(audit_lock_key)}); {head_sql}", {})
         else:
             self.begin = Statement("BEGIN IMMEDIATE", {})
+        # SQLite commits with a statement on the cursor: the driver keeps it prepared, where the connection's
+        # commit() (CPython 3.11) parses "COMMIT" again for every transaction. psycopg commits on the connection.
+        self.commit = Statement("COMMIT", {}) if dialect_name == "sqlite" else None
         self.insert_key = self._insert(keys, rows.KEY_COLUMNS)
         self.insert_ca = self._insert(cas, rows.CA_COLUMNS)
         self.insert_cert = self._insert(certificates, rows.CERT_COLUMNS)

@@ -131,7 +131,10 @@ class SqlTx:
         assert self._raw is not None
         try:
             self.check_usable()
-            self._raw.commit()
+            if self._sql.commit is not None:
+                self._cursor.execute(self._sql.commit.text)
+            else:
+                self._raw.commit()
             self._store.unrevoked.committed(self._begin_head, self._head, self._unrevoked, self._revoked_any)
         except self._errors as exc:
             self._rollback()
