@@ -10,6 +10,7 @@ configuration, an existing certificate's subject on renewal) comes in through ``
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -73,17 +74,9 @@ class Subject:
         rdns: list[bytes] = []
         text: list[str] = []
         for oid, value in attributes:
-            try:
-                oid_der, tag, short = _ENCODINGS[oid]
-            except KeyError:
-                raise ValueError(f"attribute {oid.dotted_string} is not one policy builds") from None
-            encoded = value.encode("utf-8" if tag == 0x0C else "ascii")
-            size = len(oid_der) + 2 + len(encoded)  # the AttributeTypeAndValue's content
-            if size < 126:  # every header one length octet (the usual case)
-                rdns.append(bytes((0x31, size + 2, 0x30, size)) + oid_der + bytes((tag, len(encoded))) + encoded)
-            else:
-                rdns.append(tlv(0x31, tlv(0x30, oid_der + header(tag, len(encoded)) + encoded)))
-            text.append(f"{short}={escape_rfc4514(value)}")
+            rdn, piece = _rdn(oid, value)
+            rdns.append(rdn)
+            text.append(piece)
         text.reverse()
         return cls(tuple(attributes), tlv(0x30, b"".join(rdns)), ",".join(text))
 
@@ -111,6 +104,22 @@ class Subject:
 
     def __repr__(self) -> str:
         return f"Subject({self.text!r})"
+
+
+@functools.lru_cache(maxsize=512)  # O, C and DC repeat in every certificate a CA issues; CNs mostly do not
+def _rdn(oid: x509.ObjectIdentifier, value: str) -> tuple[bytes, str]:
+    """One single-attribute RDN as encoded, and its RFC 4514 text."""
+    try:
+        oid_der, tag, short = _ENCODINGS[oid]
+    except KeyError:
+        raise ValueError(f"attribute {oid.dotted_string} is not one policy builds") from None
+    encoded = value.encode("utf-8" if tag == 0x0C else "ascii")
+    size = len(oid_der) + 2 + len(encoded)  # the AttributeTypeAndValue's content
+    if size < 126:  # every header one length octet (the usual case)
+        rdn = bytes((0x31, size + 2, 0x30, size)) + oid_der + bytes((tag, len(encoded))) + encoded
+    else:
+        rdn = tlv(0x31, tlv(0x30, oid_der + header(tag, len(encoded)) + encoded))
+    return rdn, f"{short}={escape_rfc4514(value)}"
 
 
 _OIDS_BY_DER = {oid_der: oid for oid, (oid_der, _tag, _short) in _ENCODINGS.items()}
