@@ -105,6 +105,7 @@ class _IssuingChain:
     certificates: tuple[x509.Certificate, ...]  # the same order
     valid_from: datetime  # every certificate of the chain is valid in [valid_from, valid_until)
     valid_until: datetime
+    issuer_validity: tuple[datetime, datetime]  # the issuing CA's own (notBefore, notAfter)
 
 
 class CertificateAuthority:
@@ -207,8 +208,8 @@ class CertificateAuthority:
         if not issuing.valid_from <= now < issuing.valid_until:
             self.check_validity(list(issuing.records), now)  # names the CA that is not valid
         issuer_cert = issuing.certificates[0]
-        req = self._request(profile, as_subject(subject), public_key, now, validity, not_after, issuer_cert, ca,
-                            spki)
+        req = self._request(profile, as_subject(subject), public_key, now, validity, not_after,
+                            issuing.issuer_validity, ca, spki)
         prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
         key = self.keys.load(ca.key_label)
         chain = list(issuing.records)
@@ -236,7 +237,8 @@ class CertificateAuthority:
             records = tuple(self.chain(name))
             certificates = tuple(self.ca_certificate(ca) for ca in records)
             found = _IssuingChain(records, certificates, max(c.not_valid_before_utc for c in certificates),
-                                  min(c.not_valid_after_utc for c in certificates))
+                                  min(c.not_valid_after_utc for c in certificates),
+                                  (certificates[0].not_valid_before_utc, certificates[0].not_valid_after_utc))
             with self._lock:
                 self._issuing[name] = found
         return found
@@ -249,10 +251,11 @@ class CertificateAuthority:
         now: datetime,
         validity: timedelta | None,
         not_after: datetime | None,
-        issuer_cert: x509.Certificate | None,
+        issuer_validity: tuple[datetime, datetime] | None,
         ca: CaRecord | None,
         spki: bytes | None = None,
     ) -> IssuanceRequest:
+        """``issuer_validity``: the issuing CA certificate's (notBefore, notAfter); None for a root."""
         if validity is None:
             validity = self.config.default_validity(profile)
         elif validity <= timedelta(0):
@@ -266,9 +269,9 @@ class CertificateAuthority:
         end = second + validity
         if not_after is not None:
             end = min(end, not_after)
-        if issuer_cert is not None:
-            end = min(end, issuer_cert.not_valid_after_utc)  # a child never outlives its issuer
-            not_before = max(not_before, issuer_cert.not_valid_before_utc)
+        if issuer_validity is not None:
+            end = min(end, issuer_validity[1])  # a child never outlives its issuer
+            not_before = max(not_before, issuer_validity[0])
         if end <= not_before:
             raise PolicyRefused("the requested validity ends before it begins")
         return IssuanceRequest(
@@ -307,8 +310,9 @@ class CertificateAuthority:
             raise PolicyRefused(f"CA {parent[0].name!r} ({parent[0].profile}) may not issue {profile.name}")
         key = self.keys.create(tx, f"ca:{name}", key_algorithm, now)
         issuer_cert = self.ca_certificate(parent[0]) if parent is not None else None
-        req = self._request(profile, as_subject(subject), key.public_key(), now, validity, None, issuer_cert,
-                            parent[0] if parent is not None else None)
+        req = self._request(profile, as_subject(subject), key.public_key(), now, validity, None,
+                            (issuer_cert.not_valid_before_utc, issuer_cert.not_valid_after_utc)
+                            if issuer_cert is not None else None, parent[0] if parent is not None else None)
         cert = sign(prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate),
                     parent[1] if parent is not None else key)
         issuer_name = parent[0].name if parent is not None else name
