@@ -34,7 +34,7 @@ from api.auth import authenticate
 from api.context import ApiContext, get_context
 from api.errors import ApiError
 from api.issuing import enroll, parse_forwarded_certificate, reenroll_with_certificate
-from api.pkcs7 import certs_only_b64, csr_attributes, wrap_b64
+from api.pkcs7 import certs_only_b64, certs_only_der, csr_attributes, wrap_b64
 from api.settings import ApiSettings, EstLabel
 from pki.authority import Issued
 
@@ -110,7 +110,7 @@ async def handle(request: Request, op: str, label: str | None, iso: str | None, 
                        code="unknown_ca")
     body = await request.body()
     issued = await ctx.call(_enroll, ctx, request, op, entry, body)
-    return _pkcs7(certs_only_b64([issued.certificate]))
+    return _pkcs7(wrap_b64(certs_only_der([issued.record.der])))
 
 
 # -- routes --------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-__all__ = ["certs_only", "certs_only_b64", "wrap_b64", "csr_attributes", "decode_b64_body"]
+__all__ = ["certs_only", "certs_only_der", "certs_only_b64", "wrap_b64", "csr_attributes", "decode_b64_body"]
 
 _OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")  # 1.2.840.113549.1.7.2
 _OID_DATA = bytes.fromhex("06092a864886f70d010701")  # 1.2.840.113549.1.7.1
@@ -37,11 +37,17 @@ def _tlv(tag: int, content: bytes) -> bytes:
 
 def certs_only(certificates: Sequence[x509.Certificate]) -> bytes:
     """DER-framed PKCS#7 certs-only with the certificates in the given order."""
+    return certs_only_der([c.public_bytes(Encoding.DER) for c in certificates])
+
+
+def certs_only_der(certificates: Sequence[bytes]) -> bytes:
+    """``certs_only`` of certificates given as DER (an issued certificate as stored: nothing parsed or
+    re-encoded)."""
     signed_data = _tlv(0x30, b"".join([
         _tlv(0x02, b"\x01"),  # version 1 (RFC 5652 §5.1: no attribute certs, no other types)
         _tlv(0x31, b""),  # digestAlgorithms: empty
         _tlv(0x30, _OID_DATA),  # encapContentInfo: id-data, no content
-        _tlv(0xA0, b"".join(c.public_bytes(Encoding.DER) for c in certificates)),  # [0] IMPLICIT certificates
+        _tlv(0xA0, b"".join(certificates)),  # [0] IMPLICIT certificates
         _tlv(0x31, b""),  # signerInfos: empty
     ]))
     return _tlv(0x30, _OID_SIGNED_DATA + _tlv(0xA0, signed_data))
@@ -49,6 +55,8 @@ def certs_only(certificates: Sequence[x509.Certificate]) -> bytes:
 
 def wrap_b64(data: bytes, width: int = 76) -> bytes:
     """Base64 in lines of ``width`` (RFC 2045 §6.8, what Hubject sends); every RFC 8951 client accepts it."""
+    if width == 76 and data:
+        return base64.encodebytes(data)  # the same lines, split in C
     text = base64.b64encode(data)
     return b"\n".join(text[i:i + width] for i in range(0, len(text), width)) + b"\n"
 

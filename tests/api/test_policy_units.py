@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from api.credentials import DUMMY_HASH, hash_secret, new_secret, verify_secret
 from api.errors import dialect_for, status_for
-from api.pkcs7 import certs_only
+from api.pkcs7 import certs_only, certs_only_der, wrap_b64
 from api.tokens import TokenError, TokenSigner
 from pki import errors
 from pki.requester import (
@@ -159,3 +161,13 @@ def test_certs_only_keeps_order_and_openssl_reads_it(shared_pki: object, tmp_pat
     assert x509.load_pem_x509_certificates(out.encode()) == chain
     path.write_bytes(certs_only([]))
     subprocess.run(["openssl", "pkcs7", "-inform", "DER", "-in", str(path), "-noout"], check=True)
+    assert certs_only_der([c.public_bytes(Encoding.DER) for c in chain]) == certs_only(chain)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 56, 57, 58, 114, 1000])
+def test_wrapped_base64_is_lines_of_76(size: int) -> None:
+    data = bytes(range(256)) * 4
+    text = base64.b64encode(data[:size])
+    lines = [text[i:i + 76] for i in range(0, len(text), 76)]
+    assert wrap_b64(data[:size]) == b"\n".join(lines) + b"\n"
+    assert wrap_b64(data[:size], 64) == b"\n".join(text[i:i + 64] for i in range(0, len(text), 64)) + b"\n"
