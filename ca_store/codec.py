@@ -41,7 +41,7 @@ def aware_utc(value: datetime) -> datetime:
 
 
 def _iso_text(value: datetime) -> str:
-    return iso_micro(value if value.tzinfo is UTC else aware_utc(value))  # the cache pki.audit also reads
+    return iso_micro(aware_utc(value))  # the cache pki.audit also reads
 
 
 class Codec:

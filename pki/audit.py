@@ -8,6 +8,7 @@ lock (one writer at a time across processes) and calls ``entry_hash``; ``verify_
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from json.encoder import c_make_encoder  # type: ignore[attr-defined]
 from json.encoder import encode_basestring_ascii as _string
@@ -23,17 +24,16 @@ GENESIS = bytes(32)
 
 def canonical_details(details: Mapping[str, str]) -> str:
     """The details object of ``canonical_event``: sorted keys, no whitespace, ASCII escapes (also what the store
-    keeps, so the JSON is written once)."""
-    if _C_ENCODER is not None and type(details) is dict and all(
-            type(k) is str and type(v) is str for k, v in details.items()):
-        return "".join(_C_ENCODER(details, 0))
-    return "{" + ",".join(f"{_string(k)}:{_string(v)}" for k, v in sorted(
-        (str(k), str(v)) for k, v in details.items())) + "}"
+    keeps, so the JSON is written once). Keys and values are written as strings."""
+    if type(details) is not dict or not all(type(k) is str and type(v) is str for k, v in details.items()):
+        details = {str(k): str(v) for k, v in details.items()}
+    return "".join(_ENCODE(details, 0)) if _ENCODE is not None else _JSON.encode(details)
 
 
-# json's C encoder made once with exactly the settings of the canonical form (json.dumps builds a new one per
-# call): no circular-reference markers (a dict of strings has none), sorted keys, ":" and ",", ASCII escapes.
-_C_ENCODER = None if c_make_encoder is None else c_make_encoder(None, None, _string, None, ":", ",", True, False, True)
+# The canonical settings: sorted keys, ":" and ",", ASCII escapes. json's C encoder is made once with them
+# (json.dumps builds a new one per call), without circular-reference markers: a dict of strings has none.
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+_ENCODE = None if c_make_encoder is None else c_make_encoder(None, None, _string, None, ":", ",", True, False, True)
 
 
 def canonical_event(seq: int, event: AuditEvent, details: str | None = None) -> bytes:

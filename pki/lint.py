@@ -417,14 +417,15 @@ class _ExtensionVerdicts:
         self._verdicts: dict[tuple[object, ...], tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
-    def problems(self, ctx: LintContext, lints: tuple[Lint, ...]) -> tuple[str, ...]:
+    def problems(self, ctx: LintContext, lints: _LintSet) -> tuple[str, ...]:
         if ctx.issuer is None:
-            return self._judge(ctx, lints)
-        # The lint list by identity (hashing it would hash every Lint in Python); ``_partition`` keeps it alive.
-        key = (id(lints), ctx.profile, ctx.ocsp_url, ctx.crl_url, ctx.issuer_key_id, ctx.split_extensions()[1])
+            return self._judge(ctx, lints.lints)
+        # The lint set by identity (hashing its tuple would run every Lint's dataclass __hash__); the key holds
+        # the set, so no other set can take its identity while the verdict is remembered.
+        key = (lints, ctx.profile, ctx.ocsp_url, ctx.crl_url, ctx.issuer_key_id, ctx.split_extensions()[1])
         found = self._verdicts.get(key)
         if found is None:
-            found = self._judge(ctx, lints)
+            found = self._judge(ctx, lints.lints)
             with self._lock:
                 if len(self._verdicts) >= self._LIMIT:
                     self._verdicts.clear()
@@ -443,21 +444,30 @@ class _ExtensionVerdicts:
 _verdicts = _ExtensionVerdicts()
 
 
-_partitions: dict[int, tuple[Sequence[Lint], tuple[Lint, ...], tuple[Lint, ...]]] = {}
+class _LintSet:
+    """Some lints, compared and hashed by identity (a memo key part, see ``_ExtensionVerdicts``)."""
+
+    __slots__ = ("lints",)
+
+    def __init__(self, lints: tuple[Lint, ...]) -> None:
+        self.lints = lints
 
 
-def _partition(lints: Sequence[Lint]) -> tuple[tuple[Lint, ...], tuple[Lint, ...]]:
+_partitions: dict[int, tuple[Sequence[Lint], tuple[Lint, ...], _LintSet]] = {}
+
+
+def _partition(lints: Sequence[Lint]) -> tuple[tuple[Lint, ...], _LintSet]:
     """(the per-certificate lints, the extension lints) of a lint list, worked out once per list."""
     found = _partitions.get(id(lints))
     if found is None or found[0] is not lints:  # (the list is kept in the entry, so its id stays its own)
         found = _partitions[id(lints)] = (lints, tuple(lint for lint in lints if not lint.extensions_only),
-                                          tuple(lint for lint in lints if lint.extensions_only))
+                                          _LintSet(tuple(lint for lint in lints if lint.extensions_only)))
     return found[1], found[2]
 
 
 def run_lints(ctx: LintContext, lints: Sequence[Lint] = LINTS) -> list[str]:
     per_certificate, extension_lints = _partition(lints)
     problems = [f"{lint.name}: {problem}" for lint in per_certificate if (problem := lint.check(ctx)) is not None]
-    if extension_lints:
+    if extension_lints.lints:
         problems.extend(_verdicts.problems(ctx, extension_lints))
     return problems
