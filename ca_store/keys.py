@@ -114,8 +114,7 @@ class CachingKeyStore(ABC):
         return key
 
     def load(self, label: str) -> PrivateKey:
-        with self._lock:
-            cached = self._keys.get(label)
+        cached = self._keys.get(label)  # a dict read is atomic: the lock guards the writes only
         if cached is not None:
             return cached
         record = self.store.get_key(label)

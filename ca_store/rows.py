@@ -131,10 +131,12 @@ def normalise_event(event: AuditEvent) -> AuditEvent:
     """The event exactly as it will read back: time in UTC, details as a dict of strings. The hash is computed
     over this form, so a stored entry re-hashes to the same value (``pki.audit.canonical_event`` renders the
     time with its offset: an event stamped +02:00 would otherwise never verify after the round trip)."""
-    if event.at.tzinfo is UTC and all(type(k) is str and type(v) is str for k, v in event.details.items()):
+    details = event.details
+    if event.at.tzinfo is UTC and type(details) is dict and all(
+            type(k) is str and type(v) is str for k, v in details.items()):
         return event  # already in that form (every event the core writes)
-    details = {str(k): str(v) for k, v in event.details.items()}
-    return AuditEvent(event.action, event.target, event.actor, aware_utc(event.at), details)
+    return AuditEvent(event.action, event.target, event.actor, aware_utc(event.at),
+                      {str(k): str(v) for k, v in details.items()})
 
 
 def audit_params(entry: AuditEntry, codec: Codec, details: str | None = None) -> tuple[Any, ...]:

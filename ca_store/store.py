@@ -54,6 +54,7 @@ DB_FILENAME = "pnc.sqlite3"
 _AUDIT_PAGE = 1000
 _MAX_IDLE = 4  # connections kept for reuse (the SQLAlchemy pool holds 5 + 10 overflow)
 _ErrorTypes = tuple[type[BaseException], ...]
+_Pooled = tuple[PoolProxiedConnection, Any]  # a connection and the DBAPI cursor kept with it
 
 
 def sqlite_url(data_dir: Path, *, create: bool = True) -> str:
@@ -99,13 +100,12 @@ class SqlTx:
         if lock is not None:
             lock.acquire()
         try:
-            self._raw = self._store.checkout()
+            self._raw, self._cursor = self._store.checkout()
         except BaseException:
             if lock is not None:
                 lock.release()
             raise
         try:
-            self._cursor = self._raw.cursor()
             cursor = self.execute(self._sql.begin, None, "transaction")
             if self._sql.head_at_begin:  # results: BEGIN, the advisory lock, the audit head
                 cursor.nextset()
@@ -148,14 +148,18 @@ class SqlTx:
         if self._raw is not None:
             try:
                 self._raw.rollback()
+                # The cursor stays with the connection: close it (a query it left unfinished would hold an SQLite
+                # read snapshot while the connection sits idle) and give the connection a fresh one.
+                self._cursor.close()
+                self._cursor = self._raw.cursor()
             except self._errors as exc:  # connection gone: the database discards the transaction itself
                 self._failed = self._failed or to_pki_error(exc, self._target, "rollback")
 
     def _release(self) -> None:
-        raw, self._raw, self._cursor = self._raw, None, None
+        raw, cursor, self._raw, self._cursor = self._raw, self._cursor, None, None
         if raw is not None:
             try:
-                self._store.checkin(raw, healthy=self._failed is None)
+                self._store.checkin((raw, cursor), healthy=self._failed is None)
             finally:
                 if self._store.write_lock is not None:
                     self._store.write_lock.release()
@@ -168,7 +172,9 @@ class SqlTx:
         named (a mapping) or, for the INSERTs of ``ca_store.sql``, positional (a sequence)."""
         if self._failed is not None or self._cursor is None:
             self.check_usable()
-        values = statement.params(params) if statement.defaults and isinstance(params, Mapping | None) else params
+        values = params
+        if statement.defaults and (params is None or type(params) is dict or isinstance(params, Mapping)):
+            values = statement.params(params)
         try:
             if values is None:
                 self._cursor.execute(statement.text)
@@ -258,7 +264,7 @@ class SqlTx:
         event = rows.normalise_event(event)
         seq, prev = self._read_head()
         seq += 1
-        details = canonical_details(event.details)
+        details = canonical_details(event.details, strings=True)  # normalise_event made them a dict of strings
         entry = AuditEntry(seq, event, prev, entry_hash(prev, seq, event, details))
         self.execute(self._sql.insert_audit, rows.audit_params(entry, self._codec, details), f"audit entry {seq}")
         self._head = (seq, entry.hash)
@@ -322,7 +328,7 @@ class SqlStore:
         # Connections this store keeps checked out of the SQLAlchemy pool between its own uses: a list
         # pop/append instead of the pool's checkout/reset/checkin machinery on every issuance. (list.pop and
         # list.append are atomic, so threads share it safely.)
-        self._idle: list[PoolProxiedConnection] = []
+        self._idle: list[_Pooled] = []
         self.unrevoked = UnrevokedCache()
 
     @property
@@ -336,7 +342,7 @@ class SqlStore:
 
     def close(self) -> None:
         while self._idle:
-            self._idle.pop().close()
+            self._idle.pop()[0].close()
         self.engine.dispose()
 
     # -- schema -----------------------------------------------------------------------------------------
@@ -380,24 +386,25 @@ class SqlStore:
 
     # -- writes -----------------------------------------------------------------------------------------
 
-    def checkout(self) -> PoolProxiedConnection:
-        """A DBAPI connection in autocommit mode (reads need no BEGIN, writes issue their own); give it back
-        with ``checkin``."""
+    def checkout(self) -> _Pooled:
+        """A DBAPI connection in autocommit mode (reads need no BEGIN, writes issue their own) and the DBAPI cursor
+        that stays with it (made once per connection, not per use); give both back with ``checkin``."""
         try:
             return self._idle.pop()
         except IndexError:
             pass
         try:
-            return self.engine.raw_connection()
+            raw = self.engine.raw_connection()
+            return raw, raw.cursor()
         except self.db_errors as exc:
             raise to_pki_error(exc, self.target, "connect") from exc
 
-    def checkin(self, raw: PoolProxiedConnection, *, healthy: bool) -> None:
+    def checkin(self, pooled: _Pooled, *, healthy: bool) -> None:
         """Keep a connection for reuse, or (after a database error, or beyond ``_MAX_IDLE``) close it."""
         if healthy and len(self._idle) < _MAX_IDLE:
-            self._idle.append(raw)
+            self._idle.append(pooled)
         else:
-            raw.close()
+            pooled[0].close()
 
     def transaction(self) -> SqlTx:
         return SqlTx(self)
@@ -405,10 +412,10 @@ class SqlStore:
     # -- reads ------------------------------------------------------------------------------------------
 
     def _fetch_raw(self, statement: Statement, params: Mapping[str, Any] | None = None) -> list[Any]:
-        raw = self.checkout()
+        pooled = self.checkout()
         healthy = False
         try:
-            cursor = raw.cursor()
+            cursor = pooled[1]
             values = statement.params(params)
             if values is None:
                 cursor.execute(statement.text)
@@ -418,7 +425,7 @@ class SqlStore:
             healthy = True
             return found
         finally:
-            self.checkin(raw, healthy=healthy)
+            self.checkin(pooled, healthy=healthy)
 
     def _fetch(self, statement: Statement, params: Mapping[str, Any] | None = None) -> list[Any]:
         try:

@@ -22,10 +22,12 @@ __all__ = ["GENESIS", "canonical_details", "canonical_event", "entry_hash", "ver
 GENESIS = bytes(32)
 
 
-def canonical_details(details: Mapping[str, str]) -> str:
+def canonical_details(details: Mapping[str, str], *, strings: bool = False) -> str:
     """The details object of ``canonical_event``: sorted keys, no whitespace, ASCII escapes (also what the store
-    keeps, so the JSON is written once). Keys and values are written as strings."""
-    if type(details) is not dict or not all(type(k) is str and type(v) is str for k, v in details.items()):
+    keeps, so the JSON is written once). Keys and values are written as strings; ``strings``: the caller knows
+    ``details`` is already a dict of strings (e.g. ``ca_store.rows.normalise_event`` made it one)."""
+    if not strings and (type(details) is not dict
+                        or not all(type(k) is str and type(v) is str for k, v in details.items())):
         details = {str(k): str(v) for k, v in details.items()}
     return "".join(_ENCODE(details, 0)) if _ENCODE is not None else _JSON.encode(details)
 

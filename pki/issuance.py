@@ -160,7 +160,7 @@ def sign_der(prepared: Prepared, issuer_key: PrivateKey) -> bytes:
         raise PkiError("issuance token already used")
     prepared._used = True
     try:
-        if isinstance(issuer_key, ec.EllipticCurvePrivateKey):
+        if type(issuer_key) is _EC_PRIVATE or isinstance(issuer_key, ec.EllipticCurvePrivateKey):
             signature = issuer_key.sign(prepared.lint_tbs, _ECDSA_SHA384 if issuer_key.curve.key_size > 256
                                         else _ECDSA_SHA256)
         else:
@@ -170,6 +170,9 @@ def sign_der(prepared: Prepared, issuer_key: PrivateKey) -> bytes:
     return certificate_from_parts(prepared.lint_tbs, prepared.signature_algorithm, signature)
 
 
+# The concrete class of cryptography's EC private keys: an identity test spares the ABC isinstance machinery on every
+# issuance (an HSM-backed key still takes the isinstance path).
+_EC_PRIVATE = type(ec.generate_private_key(ec.SECP256R1()))
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # [V2G2-006]
 _ECDSA_SHA384 = ec.ECDSA(hashes.SHA384())
 

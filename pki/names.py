@@ -53,7 +53,7 @@ class Subject:
     """A distinguished name: ``attributes`` in encoding order, ``der`` (the Name as encoded in a certificate),
     ``text`` (RFC 4514, the reverse order, as stored and shown) and whether every RDN holds one attribute."""
 
-    __slots__ = ("attributes", "der", "text", "single_valued")
+    __slots__ = ("attributes", "der", "text", "single_valued", "_by_oid")
 
     def __init__(
         self,
@@ -66,6 +66,7 @@ class Subject:
         self.der = der
         self.text = text
         self.single_valued = single_valued
+        self._by_oid: dict[x509.ObjectIdentifier, list[str]] | None = None
 
     @classmethod
     def of(cls, attributes: Sequence[tuple[x509.ObjectIdentifier, str]]) -> Subject:
@@ -94,7 +95,16 @@ class Subject:
             [x509.NameAttribute(oid, value) for oid, value in self.attributes])
 
     def values(self, oid: x509.ObjectIdentifier) -> list[str]:
-        return [value for attribute, value in self.attributes if attribute == oid]
+        """The values of attribute ``oid``, in order (a new list; the index behind it is built on first use: policy
+        and lint ask a CA's cached subject and each new subject several times)."""
+        index = self._by_oid
+        if index is None:
+            index = {}
+            for attribute, value in self.attributes:
+                index.setdefault(attribute, []).append(value)
+            self._by_oid = index
+        found = index.get(oid)
+        return [] if found is None else found.copy()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Subject) and self.der == other.der

@@ -302,3 +302,31 @@ def test_a_chain_known_unrevoked_is_looked_up_again_once_anything_was_revoked(st
         tx.mark_revoked(certs[2].serial, NOW, RevocationReason.SUPERSEDED)
     with store.transaction() as tx:
         assert tx.revoked_among(chain) == {certs[2].serial}
+
+
+def test_a_rolled_back_transaction_leaves_its_connection_holding_no_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Connections keep their cursor between uses; after a rollback a query the transaction left half-read must not
+    pin an SQLite read snapshot while the connection sits idle (a full checkpoint would then stay busy)."""
+    import sqlite3
+
+    from ca_store import sqlite_url
+
+    url = sqlite_url(tmp_path)
+    store = open_store(url)
+    store.migrate()
+    with store.transaction() as tx:
+        seed_ca(tx)
+        for _ in range(5):
+            tx.add_certificate(certificate())
+    statement = store.sql.list_certs(issuer=False, profile=False, revoked=None, limit=False)
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        assert tx.execute(statement).fetchone() is not None  # one row of six read, the rest pending
+        raise RuntimeError("caller gives up")
+    other = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        busy, _log, _done = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        other.close()
+    assert busy == 0
+    assert _count_certs(store) == 6  # and the pooled connection still works
+    store.close()
