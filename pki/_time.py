@@ -17,7 +17,20 @@ __all__ = ["iso_micro", "iso_text"]
 
 def iso_micro(value: datetime) -> str:
     """``value.isoformat(timespec="microseconds")``."""
-    return _utc_micro(value) if value.tzinfo is UTC else value.isoformat(timespec="microseconds")
+    global _last_micro
+    last = _last_micro
+    if last[0] is value:  # the same object again (an issuance's instant: three writes in a row)
+        return last[1]
+    if value.tzinfo is not UTC:
+        return value.isoformat(timespec="microseconds")
+    text = _utc_micro(value)
+    _last_micro = (value, text)  # one tuple, replaced whole: threads see a consistent pair
+    return text
+
+
+# The last UTC value formatted, by identity (cheaper than the hash of an aware datetime the cache below needs; the
+# pair keeps the object alive, so its identity cannot pass to another value).
+_last_micro: tuple[datetime | None, str] = (None, "")
 
 
 def iso_text(value: datetime) -> str:

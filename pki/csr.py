@@ -124,12 +124,20 @@ _ENDS = (b"-----END CERTIFICATE REQUEST-----", b"-----END NEW CERTIFICATE REQUES
 
 def _pem_body(data: bytes) -> bytes | None:
     """The text between the first CSR BEGIN line and the END line after it (either may say NEW), else None."""
-    begins = [(at + len(marker)) for marker in _BEGINS if (at := data.find(marker)) >= 0]
-    if not begins:
+    start = _first(data, _BEGINS, 0)
+    if start < 0:
         return None
-    start = min(begins)
-    ends = [at for end in _ENDS if (at := data.find(end, start)) >= 0]
-    return data[start : min(ends)] if ends else None
+    start += len(_BEGINS[0]) if data.startswith(_BEGINS[0], start) else len(_BEGINS[1])
+    end = _first(data, _ENDS, start)
+    return data[start:end] if end >= 0 else None
+
+
+def _first(data: bytes, markers: tuple[bytes, bytes], start: int) -> int:
+    """Where the earlier of two markers occurs from ``start`` (-1: neither); the second is only looked for before
+    the first (usually no search at all: a PEM block starts with its marker)."""
+    at = data.find(markers[0], start)
+    other = data.find(markers[1], start, at if at >= 0 else len(data))
+    return other if other >= 0 else at
 
 
 _WHITESPACE = b" \t\r\n\x0b\x0c"

@@ -166,8 +166,12 @@ def max_signature_size(issuer_public_key: object) -> int:
     raise PkiError(f"unsupported issuer key {type(issuer_public_key).__name__}")  # pragma: no cover
 
 
+_V3 = tlv(0xA0, b"\x02\x01\x02")  # version [0] EXPLICIT INTEGER 2 (v3), the one DER encoding of v3
+
+
 def _version(ctx: LintContext) -> str | None:
-    return None if ctx.cert.version is x509.Version.v3 else "certificate must be X.509 v3"
+    # Read from the encoding (cryptography, which parsed it, builds an enum member for ``version`` on every call).
+    return None if ctx.tbs_fields[0] == _V3 else "certificate must be X.509 v3"
 
 
 def _serial(ctx: LintContext) -> str | None:

@@ -95,9 +95,19 @@ _CN_RULES: dict[SubjectRule, Callable[[str], str]] = {
 
 def check_cn(profile: Profile, value: str) -> str:
     """The normalised CN for the profile, or ``InvalidIdentifier``."""
+    global _last_cn
+    rule = profile.subject_rule
+    last = _last_cn
+    if last[0] is rule and last[1] == value:  # policy, then the lint, check each new CN: the second time is free
+        return last[2]
     if len(value) > _UB_CN:
         raise InvalidIdentifier(f"CN {value[:20]!r}...: {len(value)} characters, at most {_UB_CN} allowed")
-    return _CN_RULES[profile.subject_rule](value)
+    normalised = _CN_RULES[rule](value)
+    _last_cn = (rule, value, normalised)  # one tuple, replaced whole (threads see a consistent entry)
+    return normalised
+
+
+_last_cn: tuple[SubjectRule | None, str, str] = (None, "", "")  # the last CN that passed its rule
 
 
 def build_subject(

@@ -32,3 +32,10 @@ def test_naive_values_pass_through() -> None:
     naive = datetime(2026, 1, 2, 3, 4, 5)
     assert iso_micro(naive) == "2026-01-02T03:04:05.000000"
     assert iso_text(naive) == "2026-01-02T03:04:05"
+
+
+@given(st.lists(st.datetimes(timezones=_OFFSETS), min_size=1, max_size=5), st.randoms(use_true_random=False))
+def test_the_same_objects_again_in_any_order(values: list[datetime], rnd) -> None:  # type: ignore[no-untyped-def]
+    """The last value is remembered by identity: repeats and alternations still give each object its own text."""
+    for value in [rnd.choice(values) for _ in range(20)]:
+        assert iso_micro(value) == value.isoformat(timespec="microseconds")
