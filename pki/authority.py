@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -120,6 +120,7 @@ class _IssuingChain:
     valid_from: datetime  # every certificate of the chain is valid in [valid_from, valid_until)
     valid_until: datetime
     issuer_validity: tuple[datetime, datetime]  # the issuing CA's own (notBefore, notAfter)
+    serials: tuple[int, ...]  # the serials of ``records``
 
 
 class CertificateAuthority:
@@ -185,10 +186,11 @@ class CertificateAuthority:
                 raise IssuerUnusable(f"CA {ca.name!r} expired on {cert.not_valid_after_utc:%Y-%m-%d}")
 
     @staticmethod
-    def check_not_revoked(tx: StoreTx, chain: list[CaRecord]) -> None:
-        """Inside the write transaction, so a concurrent CA revocation cannot slip in before the insert."""
-        revoked = tx.revoked_among(tuple(ca.serial for ca in chain))
-        for ca in chain:
+    def check_not_revoked(tx: StoreTx, chain: Sequence[CaRecord], serials: tuple[int, ...] | None = None) -> None:
+        """Inside the write transaction, so a concurrent CA revocation cannot slip in before the insert (``serials``:
+        the chain's serials when already at hand)."""
+        revoked = tx.revoked_among(tuple(ca.serial for ca in chain) if serials is None else serials)
+        for ca in chain if revoked else ():
             if ca.serial in revoked:
                 raise IssuerUnusable(f"CA {ca.name!r} is revoked")
 
@@ -224,11 +226,10 @@ class CertificateAuthority:
                             issuing.issuer_validity, ca, spki)
         prepared = prepare(req, issuer_cert, now=now, max_backdate=self.config.max_backdate)
         key = self.keys.load(ca.key_label)
-        chain = list(issuing.records)
         for _attempt in range(3):
             try:
                 with self.store.transaction() as tx:
-                    self.check_not_revoked(tx, chain)
+                    self.check_not_revoked(tx, issuing.records, issuing.serials)
                     der = sign_der(prepared, key)
                     record = _record(der, profile, ca.name, requester, now, replaces, req)
                     tx.add_certificate(record)
@@ -249,7 +250,8 @@ class CertificateAuthority:
             certificates = tuple(self.ca_certificate(ca) for ca in records)
             found = _IssuingChain(records, certificates, max(c.not_valid_before_utc for c in certificates),
                                   min(c.not_valid_after_utc for c in certificates),
-                                  (certificates[0].not_valid_before_utc, certificates[0].not_valid_after_utc))
+                                  (certificates[0].not_valid_before_utc, certificates[0].not_valid_after_utc),
+                                  tuple(ca.serial for ca in records))
             with self._lock:
                 self._issuing[name] = found
         return found

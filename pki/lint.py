@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID, SignatureAlgorithmOID
 
-from pki._der import children, content, oid, subject_of, tlv
-from pki.csr import check_key
+from pki._der import children, content, element_end, oid, subject_of, tlv
+from pki.csr import P256_SPKI_PREFIX, check_key
 from pki.errors import PkiError
 from pki.names import Subject, as_subject
 from pki.policy import check_cn
@@ -52,7 +52,7 @@ class LintContext:
         "profile", "der", "cert", "tbs_fields", "issuer", "issuer_subject_der", "issuer_key_id", "issuer_validity",
         "expected_subject",
         "expected_subject_der", "ocsp_url", "crl_url", "now", "max_backdate", "signature_size", "_extensions",
-        "_split", "_spki",
+        "_split", "_spki", "_parts",
     )  # fmt: skip
 
     def __init__(
@@ -76,8 +76,9 @@ class LintContext:
         precomputed values (the issuing CA's encoded subject, subjectKeyIdentifier and (notBefore, notAfter), the
         approved subject's encoding)."""
         try:
-            self.cert = x509.load_der_x509_certificate(der)
-            fields = children(children(der)[0])
+            self.cert = x509.load_der_x509_certificate(der)  # it parsed: der is one SEQUENCE, the TBS first in it
+            start = 2 + (der[1] & 0x7F if der[1] >= 0x80 else 0)
+            fields = children(der[start : element_end(der, start)])
         except (ValueError, IndexError, x509.InvalidVersion) as exc:
             raise LintInputError(f"encoding: the certificate does not parse ({exc})") from None
         if fields[:1] and fields[0][:1] != b"\xa0":
@@ -110,6 +111,7 @@ class LintContext:
         self._extensions: Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]] | None = None
         self._split: tuple[list[bytes], tuple[bytes, ...]] | None = None
         self._spki: list[bytes] | None = None
+        self._parts: tuple[list[bytes], bytes | tuple[bytes, ...]] | None = None
 
     @property
     def extensions(self) -> Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]:
@@ -129,6 +131,24 @@ class LintContext:
                 (ski if e.startswith(_SKI_OID, 2 if e[1] < 0x80 else 2 + (e[1] & 0x7F)) else other).append(e)
             self._split = (ski, tuple(other))
         return self._split
+
+    def extension_parts(self) -> tuple[list[bytes], bytes | tuple[bytes, ...]]:
+        """(the subjectKeyIdentifier extensions as encoded, a value that is equal for two certificates exactly when
+        their other extensions are: the ``_ExtensionVerdicts`` key).
+
+        The usual certificate, one non-critical SKI with a 20-octet key identifier, is read without splitting the
+        extensions: the extensions field holds the SKI's OID once, inside the SKI's fixed 11-octet framing, and the
+        rest of the field (its headers, whose lengths then follow from the other extensions, and those extensions)
+        is the key. Anything else goes through ``split_extensions``."""
+        if self._parts is None:
+            field = self.tbs_fields[-1]
+            at = field.find(_SKI_EXTENSION_PREFIX) if field[:1] == b"\xa3" else -1
+            end = at + len(_SKI_EXTENSION_PREFIX) + 20
+            if at > 0 and end <= len(field) and field.count(_SKI_OID) == 1:
+                self._parts = ([field[at:end]], field[:at] + field[end:])
+            else:
+                self._parts = self.split_extensions()
+        return self._parts
 
     def spki(self) -> list[bytes]:
         """The subjectPublicKeyInfo's algorithm and BIT STRING, as encoded."""
@@ -255,11 +275,14 @@ def _issuer_name(ctx: LintContext) -> str | None:
     return None
 
 
+_ONE_SECOND = timedelta(seconds=1)
+
+
 def _validity(ctx: LintContext) -> str | None:
     nb, na = ctx.cert.not_valid_before_utc, ctx.cert.not_valid_after_utc
     if nb >= na:
         return "notBefore must precede notAfter"
-    if nb < ctx.now - ctx.max_backdate - timedelta(seconds=1):
+    if nb < ctx.now - ctx.max_backdate - _ONE_SECOND:
         return f"notBefore is backdated more than {ctx.max_backdate}"
     if na - nb > ctx.profile.max_validity + ctx.max_backdate:
         return f"validity exceeds the profile maximum of {ctx.profile.max_validity.days} days"
@@ -274,10 +297,14 @@ def _validity(ctx: LintContext) -> str | None:
 def _subject_key_identifier(ctx: LintContext) -> str | None:
     """Exactly one SKI, non-critical, the SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 method 1, what
     EVs and OpenSSL compute to build chains), read from the encoding."""
-    found = ctx.split_extensions()[0]
+    found = ctx.extension_parts()[0]
     if len(found) != 1:
         return "subjectKeyIdentifier must be present once (RFC 5280 §4.2.1.2)"
-    key_bits = content(ctx.spki()[1])[1:]  # BIT STRING content after its unused-bits octet
+    spki = ctx.tbs_fields[6]
+    if len(spki) == 91 and spki.startswith(P256_SPKI_PREFIX):  # a P-256 key: the point starts at octet 26
+        key_bits = spki[26:]
+    else:
+        key_bits = content(ctx.spki()[1])[1:]  # BIT STRING content after its unused-bits octet
     if found[0] == _SKI_EXTENSION_PREFIX + hashlib.sha1(key_bits).digest():  # noqa: S324 - RFC 5280's method
         return None
     if len(children(found[0])) != 2:  # OID, OCTET STRING: a DER BOOLEAN here could only say critical
@@ -426,7 +453,7 @@ class _ExtensionVerdicts:
             return self._judge(ctx, lints.lints)
         # The lint set by identity (hashing its tuple would run every Lint's dataclass __hash__); the key holds
         # the set, so no other set can take its identity while the verdict is remembered.
-        key = (lints, ctx.profile, ctx.ocsp_url, ctx.crl_url, ctx.issuer_key_id, ctx.split_extensions()[1])
+        key = (lints, ctx.profile, ctx.ocsp_url, ctx.crl_url, ctx.issuer_key_id, ctx.extension_parts()[1])
         found = self._verdicts.get(key)
         if found is None:
             found = self._judge(ctx, lints.lints)
