@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 from pki._time import iso_micro
@@ -41,7 +42,7 @@ def aware_utc(value: datetime) -> datetime:
 
 
 def _iso_text(value: datetime) -> str:
-    return iso_micro(aware_utc(value))  # the cache pki.audit also reads
+    return iso_micro(value if value.tzinfo is UTC else aware_utc(value))  # the cache pki.audit also reads
 
 
 class Codec:
@@ -49,9 +50,8 @@ class Codec:
 
     def __init__(self, dialect: str) -> None:
         self.text_timestamps = dialect == "sqlite"
-
-    def ts_in(self, value: datetime) -> Any:
-        return _iso_text(value) if self.text_timestamps else aware_utc(value)
+        # The dialect's conversion itself, bound once (every issuance writes four timestamps).
+        self.ts_in: Callable[[datetime], Any] = _iso_text if self.text_timestamps else aware_utc
 
     def ts_in_opt(self, value: datetime | None) -> Any:
         return None if value is None else self.ts_in(value)

@@ -111,6 +111,7 @@ def serial_hex(serial: int) -> str:
 
 
 RevocationListener = Callable[[CertificateRecord], None]
+_ZERO = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +272,7 @@ class CertificateAuthority:
         """``issuer_validity``: the issuing CA certificate's (notBefore, notAfter); None for a root."""
         if validity is None:
             validity = self.config.default_validity(profile)
-        elif validity <= timedelta(0):
+        elif validity <= _ZERO:
             raise PolicyRefused(f"validity must be positive (got {validity.days} days)")
         if validity > profile.max_validity:
             raise PolicyRefused(
@@ -280,23 +281,20 @@ class CertificateAuthority:
         second = now.replace(microsecond=0)
         not_before = second - self.config.backdate
         end = second + validity
-        if not_after is not None:
-            end = min(end, not_after)
+        if not_after is not None and not_after < end:
+            end = not_after
         if issuer_validity is not None:
-            end = min(end, issuer_validity[1])  # a child never outlives its issuer
-            not_before = max(not_before, issuer_validity[0])
+            if issuer_validity[1] < end:
+                end = issuer_validity[1]  # a child never outlives its issuer
+            if issuer_validity[0] > not_before:
+                not_before = issuer_validity[0]
         if end <= not_before:
             raise PolicyRefused("the requested validity ends before it begins")
-        return IssuanceRequest(
-            profile=profile,
-            subject=subject,
-            public_key=public_key,
-            serial=new_serial(),
-            not_before=not_before,
-            not_after=end,
-            ocsp_url=self._ocsp_url if profile.kind is not Kind.ROOT else None,
-            crl_url=self.config.crl_url(ca.name) if ca is not None and ca.crl_distribution else None,
-            spki=spki,
+        return IssuanceRequest(  # in field order
+            profile, subject, public_key, new_serial(), not_before, end,
+            self._ocsp_url if profile.kind is not Kind.ROOT else None,
+            self.config.crl_url(ca.name) if ca is not None and ca.crl_distribution else None,
+            spki,
         )
 
     # -- creating CAs ----------------------------------------------------------------------------------
