@@ -29,6 +29,7 @@ from fastapi import APIRouter, FastAPI
 from api import auth, contract_routes, est, ocpp, operator, roots
 from api.context import ActiveClients, ApiContext, ClientDirectory
 from api.errors import install_error_handlers
+from api.est_lane import EnrolmentLane
 from api.middleware import BodyLimitMiddleware, ErrorBarrierMiddleware
 from api.settings import ApiSettings
 from api.tokens import TokenSigner
@@ -71,7 +72,8 @@ def create_app(
     app.state.pnc = ctx
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ErrorBarrierMiddleware)  # outermost of ours: also catches errors of the body cap
+    app.add_middleware(ErrorBarrierMiddleware)  # also catches errors of the body cap
+    app.add_middleware(EnrolmentLane, max_bytes=settings.max_body_bytes)  # outermost: POST EST enrolments only
 
     @app.get("/health", tags=["service"], summary="Liveness: the app is up")
     async def health() -> dict[str, str]:

@@ -38,14 +38,15 @@ from api.pkcs7 import certs_only_b64, certs_only_der, csr_attributes, wrap_b64
 from api.settings import ApiSettings, EstLabel
 from pki.authority import Issued
 
-__all__ = ["router", "resolve_label", "parse_est_path", "register_catch_all", "PKCS7_MEDIA_TYPE"]
+__all__ = ["router", "resolve_label", "parse_est_path", "register_catch_all", "handle", "PKCS7_MEDIA_TYPE",
+           "POST_OPERATIONS"]
 
 PKCS7_MEDIA_TYPE = "application/pkcs7-mime; smime-type=certs-only"
 _LABEL = re.compile(r"^(?:\w+-)?(?:mo|cpo|oem|cps|veh)$")
 _ISO = {"iso15118-2": "ISO15118-2", "iso15118-20": "ISO15118-20"}
 _ALGORITHMS = ("secp256r1", "secp521r1", "ed448")
 _GET_OPS = ("cacerts", "csrattrs")
-_POST_OPS = ("simpleenroll", "simplereenroll")
+_POST_OPS = POST_OPERATIONS = ("simpleenroll", "simplereenroll")
 
 router = APIRouter(tags=["EST (RFC 7030)"])
 
