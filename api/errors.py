@@ -28,6 +28,8 @@ __all__ = [
     "Dialect",
     "dialect_for",
     "error_response",
+    "pki_error_response",
+    "api_error_response",
     "status_for",
     "install_error_handlers",
     "EST_OPERATIONS",
@@ -116,19 +118,28 @@ def error_response(path: str, status: int, detail: str, *, code: str = "error",
     return JSONResponse(body, status, headers=hdrs, media_type="application/problem+json")
 
 
+def pki_error_response(method: str, path: str, exc: errors.PkiError) -> Response:
+    """A core error in the path's format, with its status (logged when it is the service's fault)."""
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s %s: %s", method, path, exc)
+    return error_response(path, status, exc.message, code=exc.code)
+
+
+def api_error_response(path: str, exc: ApiError) -> Response:
+    return error_response(path, exc.status, exc.detail, code=exc.code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Handlers for core errors, ``ApiError``, routing/HTTP errors and request validation. Unexpected
     exceptions are answered by ``api.middleware.ErrorBarrierMiddleware``."""
     async def on_pki(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.PkiError)
-        status = status_for(exc)
-        if status >= 500:
-            log.error("%s %s: %s", request.method, request.url.path, exc)
-        return error_response(request.url.path, status, exc.message, code=exc.code)
+        return pki_error_response(request.method, request.url.path, exc)
 
     async def on_api(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return error_response(request.url.path, exc.status, exc.detail, code=exc.code, headers=exc.headers)
+        return api_error_response(request.url.path, exc)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

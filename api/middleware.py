@@ -14,15 +14,52 @@ keep-alive connection, so the client's next pooled request fails with a connecti
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
 
-__all__ = ["BodyLimitMiddleware", "ErrorBarrierMiddleware"]
+__all__ = ["BodyLimitMiddleware", "ErrorBarrierMiddleware", "declared_length_problem", "capped_receive", "too_large"]
 
 log = logging.getLogger("pnc.api")
+
+
+def declared_length_problem(scope: Scope, max_bytes: int) -> tuple[int, str] | None:
+    """(status, message) refusing a request whose declared ``Content-Length`` is invalid or over the cap, else
+    None (a chunked body declares no length: ``capped_receive`` counts it)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                declared = -1
+            if declared < 0:
+                return 400, "invalid Content-Length"
+            if declared > max_bytes:
+                return 413, too_large(max_bytes)
+    return None
+
+
+def too_large(max_bytes: int) -> str:
+    return f"request body larger than {max_bytes} bytes"
+
+
+def capped_receive(receive: Receive, max_bytes: int, refuse: Callable[[], Exception]) -> Receive:
+    """``receive``, counting the body and raising ``refuse()`` once it passes the cap."""
+    seen = 0
+
+    async def capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > max_bytes:
+                raise refuse()
+        return message
+
+    return capped
 
 
 class BodyLimitMiddleware:
@@ -30,39 +67,18 @@ class BodyLimitMiddleware:
         self.app = app
         self.max_bytes = max_bytes
 
-    def _message(self) -> str:
-        return f"request body larger than {self.max_bytes} bytes"
+    def _refuse(self) -> Exception:
+        return HTTPException(413, too_large(self.max_bytes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = -1
-                if declared < 0:
-                    response = error_response(scope["path"], 400, "invalid Content-Length")
-                    await response(scope, receive, send)
-                    return
-                if declared > self.max_bytes:
-                    response = error_response(scope["path"], 413, self._message())
-                    await response(scope, receive, send)
-                    return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise HTTPException(413, self._message())
-            return message
-
-        await self.app(scope, limited, send)
+        problem = declared_length_problem(scope, self.max_bytes)
+        if problem is not None:
+            await error_response(scope["path"], *problem)(scope, receive, send)
+            return
+        await self.app(scope, capped_receive(receive, self.max_bytes, self._refuse), send)
 
 
 class ErrorBarrierMiddleware:
