@@ -22,7 +22,9 @@ path's error format (OPCP ``errorMessages`` under ``/v1/ccp``, problem+json else
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -41,6 +43,14 @@ _DESCRIPTION = """Plug & Charge PKI service: EST enrolment of SECC certificates 
 clients use: `/.well-known/est[/{label}]/...`, `/.well-known/{ca}/...`, `/{ca}/...[/{iso}[/{alg}]]`),
 OAuth2 client-credentials tokens, OCPP 2.0.1-shaped certificate signing, OPCP root certificate pool and
 operator endpoints. Errors: problem+json (RFC 9457); OPCP `errorMessages` on OPCP paths; text/plain on EST."""
+
+
+# No OpenTelemetry: FastAPI versions with native telemetry otherwise look up the global OTel providers (and the
+# environment) on every request to decide whether to trace it. Older versions have no such parameter.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {}
+)
 
 
 def create_app(
@@ -68,7 +78,7 @@ def create_app(
     ctx = ApiContext(services, settings, clients, signer, active, inline=inline)
 
     app = FastAPI(title="pnc PKI API", version="1", description=_DESCRIPTION, docs_url="/docs",
-                  redoc_url=None, openapi_url="/openapi.json")
+                  redoc_url=None, openapi_url="/openapi.json", **_NO_TELEMETRY)
     app.state.pnc = ctx
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
