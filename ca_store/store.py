@@ -79,7 +79,7 @@ class SqlTx:
     """One write transaction (``pki.ports.StoreTx``), used as ``with store.transaction() as tx:``: entering
     takes a pooled connection and begins, leaving commits (or rolls back on an exception) and returns it."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: SqlStore, *, deferred_writes: bool = False) -> None:
         self._store = store
         self._sql = store.sql
         self._codec = store.codec
@@ -92,6 +92,10 @@ class SqlTx:
         self._unrevoked: set[tuple[int, ...]] = set()  # serial sets this transaction found unrevoked
         self._revoked_any = False  # this transaction revoked something
         self._failed: Exception | None = None
+        # Deferred writes on PostgreSQL: the INSERTs of add_certificate and audit wait, to go to the server in one
+        # pipeline with the COMMIT (or before the transaction's next statement, so it still reads its own writes).
+        self._pending: list[tuple[Statement, Sequence[Any], str]] = []
+        self._defer = deferred_writes and store.sql.dialect_name == "postgresql"
 
     def __enter__(self) -> SqlTx:
         if self._raw is not None:
@@ -131,7 +135,9 @@ class SqlTx:
         assert self._raw is not None
         try:
             self.check_usable()
-            if self._sql.commit is not None:
+            if self._pending:
+                self._flush(commit=True)
+            elif self._sql.commit is not None:
                 self._cursor.execute(self._sql.commit.text)
             else:
                 self._raw.commit()
@@ -172,6 +178,8 @@ class SqlTx:
         named (a mapping) or, for the INSERTs of ``ca_store.sql``, positional (a sequence)."""
         if self._failed is not None or self._cursor is None:
             self.check_usable()
+        if self._pending:
+            self._flush(commit=False)
         values = params
         if statement.defaults and (params is None or type(params) is dict or isinstance(params, Mapping)):
             values = statement.params(params)
@@ -184,6 +192,30 @@ class SqlTx:
             self._failed = to_pki_error(exc, self._target, what)
             raise self._failed from exc
         return self._cursor
+
+    def _write(self, statement: Statement, params: Sequence[Any], what: str) -> None:
+        """An INSERT whose result nobody reads: deferred (see ``__init__``) or run now. A database error is raised
+        when it runs, naming ``what``."""
+        if not self._defer:
+            self.execute(statement, params, what)
+            return
+        if self._failed is not None or self._cursor is None:
+            self.check_usable()
+        self._pending.append((statement, params, what))
+
+    def _flush(self, *, commit: bool) -> None:
+        """Send the waiting INSERTs (and the COMMIT) in one psycopg pipeline: one round trip, errors at its end."""
+        pending, self._pending = self._pending, []
+        assert self._raw is not None
+        try:
+            with self._raw.dbapi_connection.pipeline():  # type: ignore[union-attr]
+                for statement, params, _what in pending:
+                    self._cursor.execute(statement.text, params)
+                if commit:
+                    self._cursor.execute("COMMIT")
+        except self._errors as exc:
+            self._failed = to_pki_error(exc, self._target, _failed_write(exc, pending))
+            raise self._failed from exc
 
     def check_usable(self) -> None:
         if self._failed is not None:
@@ -207,7 +239,7 @@ class SqlTx:
         self.execute(self._sql.insert_ca, rows.ca_params(ca, self._codec), f"CA {ca.name!r}")
 
     def add_certificate(self, cert: CertificateRecord) -> None:
-        self.execute(self._sql.insert_cert, rows.cert_params(cert, self._codec), f"certificate serial {cert.serial:x}")
+        self._write(self._sql.insert_cert, rows.cert_params(cert, self._codec), f"certificate serial {cert.serial:x}")
 
     def mark_revoked(self, serial: int, at: datetime, reason: RevocationReason) -> CertificateRecord:
         if not 0 <= serial < MAX_SERIAL:
@@ -266,9 +298,22 @@ class SqlTx:
         seq += 1
         details = canonical_details(event.details, strings=True)  # normalise_event made them a dict of strings
         entry = AuditEntry(seq, event, prev, entry_hash(prev, seq, event, details))
-        self.execute(self._sql.insert_audit, rows.audit_params(entry, self._codec, details), f"audit entry {seq}")
+        self._write(self._sql.insert_audit, rows.audit_params(entry, self._codec, details), f"audit entry {seq}")
         self._head = (seq, entry.hash)
         return entry
+
+
+def _failed_write(exc: BaseException, pending: Sequence[tuple[Statement, Sequence[Any], str]]) -> str:
+    """Which of the pipelined INSERTs ``exc`` is about: the one into the table PostgreSQL names, else all of them."""
+    table = getattr(getattr(_dbapi_error(exc), "diag", None), "table_name", None)
+    for statement, _params, what in pending:
+        if table and statement.text.startswith(f"INSERT INTO {table} "):
+            return what
+    return " or ".join(what for _statement, _params, what in pending) or "commit"
+
+
+def _dbapi_error(exc: BaseException) -> BaseException:
+    return exc.orig if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None else exc
 
 
 class UnrevokedCache:
@@ -406,8 +451,9 @@ class SqlStore:
         else:
             pooled[0].close()
 
-    def transaction(self) -> SqlTx:
-        return SqlTx(self)
+    def transaction(self, *, deferred_writes: bool = False) -> SqlTx:
+        """See ``pki.ports.Store.transaction``: deferred writes are used on PostgreSQL (SQLite has no round trips)."""
+        return SqlTx(self, deferred_writes=deferred_writes)
 
     # -- reads ------------------------------------------------------------------------------------------
 

@@ -229,7 +229,7 @@ class CertificateAuthority:
         key = self.keys.load(ca.key_label)
         for _attempt in range(3):
             try:
-                with self.store.transaction() as tx:
+                with self.store.transaction(deferred_writes=True) as tx:  # errors come at commit: caught below
                     self.check_not_revoked(tx, issuing.records, issuing.serials)
                     der = sign_der(prepared, key)
                     record = _record(der, profile, ca.name, requester, now, replaces, req)

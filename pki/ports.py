@@ -68,8 +68,11 @@ class StoreTx(Protocol):
 
 
 class Store(Protocol):
-    def transaction(self) -> AbstractContextManager[StoreTx]:
-        """Commit on normal exit, roll back on exception. Raises StoreUnavailable if the DB is unreachable."""
+    def transaction(self, *, deferred_writes: bool = False) -> AbstractContextManager[StoreTx]:
+        """Commit on normal exit, roll back on exception. Raises StoreUnavailable if the DB is unreachable.
+        ``deferred_writes``: the caller reads no errors of ``add_certificate`` and ``audit`` inside the block, so
+        the store may send those writes with the commit (one round trip to a database across the network); their
+        errors (e.g. ``AlreadyExists``) are then raised when the block is left."""
         ...
 
     def is_initialized(self) -> bool: ...

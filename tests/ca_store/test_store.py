@@ -330,3 +330,49 @@ def test_a_rolled_back_transaction_leaves_its_connection_holding_no_read(tmp_pat
     assert busy == 0
     assert _count_certs(store) == 6  # and the pooled connection still works
     store.close()
+
+
+# -- deferred writes (one round trip with the commit on PostgreSQL; SQLite writes at once) ------------------------
+
+
+def test_deferred_writes_commit_together_and_chain(store: SqlStore) -> None:
+    from pki.audit import verify_chain
+
+    with store.transaction() as tx:
+        seed_ca(tx)
+    certs = [certificate() for _ in range(3)]
+    for cert in certs:
+        with store.transaction(deferred_writes=True) as tx:
+            tx.add_certificate(cert)
+            tx.audit(event(target=f"cert:{cert.serial:x}"))
+    assert [store.get_certificate(c.serial) for c in certs] == certs
+    entries = list(store.audit_entries())
+    assert verify_chain(entries) == len(entries) and entries[-1].event.target == f"cert:{certs[-1].serial:x}"
+
+
+def test_a_deferred_duplicate_fails_the_block_naming_the_certificate(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        seed_ca(tx)
+        first = certificate()
+        tx.add_certificate(first)
+    entries_before = list(store.audit_entries())
+    with pytest.raises(AlreadyExists, match=f"certificate serial {first.serial:x}"), \
+            store.transaction(deferred_writes=True) as tx:
+        tx.audit(event(target="cert:dup"))
+        tx.add_certificate(certificate(first.serial))
+    assert list(store.audit_entries()) == entries_before
+    with store.transaction(deferred_writes=True) as tx:  # the pool is clean: the next transaction works
+        second = certificate()
+        tx.add_certificate(second)
+    assert store.get_certificate(second.serial) == second
+
+
+def test_a_deferred_transaction_reads_its_own_writes(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        seed_ca(tx)
+    cert = certificate()
+    with store.transaction(deferred_writes=True) as tx:
+        tx.add_certificate(cert)
+        revoked = tx.mark_revoked(cert.serial, NOW, RevocationReason.KEY_COMPROMISE)  # sends the INSERT first
+    assert revoked.serial == cert.serial and revoked.revoked
+    assert store.revoked_certificates("root") == [revoked]
