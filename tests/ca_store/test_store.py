@@ -376,3 +376,28 @@ def test_a_deferred_transaction_reads_its_own_writes(store: SqlStore) -> None:
         revoked = tx.mark_revoked(cert.serial, NOW, RevocationReason.KEY_COMPROMISE)  # sends the INSERT first
     assert revoked.serial == cert.serial and revoked.revoked
     assert store.revoked_certificates("root") == [revoked]
+
+
+def test_a_new_sqlite_store_has_8k_pages_and_an_old_one_keeps_its_own(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from ca_store import sqlite_url
+    from ca_store.engine import SQLITE_PAGE_SIZE
+
+    new = open_store(sqlite_url(tmp_path / "new"))
+    new.migrate()
+    new.close()
+    with sqlite3.connect(tmp_path / "new" / "pnc.sqlite3") as conn:
+        assert conn.execute("PRAGMA page_size").fetchone() == (SQLITE_PAGE_SIZE,) == (8192,)
+    (tmp_path / "old").mkdir()
+    old_file = tmp_path / "old" / "pnc.sqlite3"
+    with sqlite3.connect(old_file) as conn:  # a store created before: 4 KiB pages, already in WAL mode
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE t (x)")
+    old = open_store(sqlite_url(tmp_path / "old"))
+    old.migrate()
+    old.close()
+    with sqlite3.connect(old_file) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone() == (4096,)
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'certificates'").fetchone() == (1,)
