@@ -46,7 +46,7 @@ _LABEL = re.compile(r"^(?:\w+-)?(?:mo|cpo|oem|cps|veh)$")
 _ISO = {"iso15118-2": "ISO15118-2", "iso15118-20": "ISO15118-20"}
 _ALGORITHMS = ("secp256r1", "secp521r1", "ed448")
 _GET_OPS = ("cacerts", "csrattrs")
-_POST_OPS = POST_OPERATIONS = ("simpleenroll", "simplereenroll")
+POST_OPERATIONS = ("simpleenroll", "simplereenroll")
 
 router = APIRouter(tags=["EST (RFC 7030)"])
 
@@ -191,7 +191,7 @@ _SUMMARIES = {
 
 
 def _register() -> None:
-    for op in _GET_OPS + _POST_OPS:
+    for op in _GET_OPS + POST_OPERATIONS:
         method = "GET" if op in _GET_OPS else "POST"
         for path in _documented(op):
             params = tuple(re.findall(r"{(\w+)}", path))

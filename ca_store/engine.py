@@ -38,6 +38,7 @@ __all__ = [
     "translate_errors",
     "to_pki_error",
     "is_missing_schema",
+    "original_error",
     "NOT_INITIALISED",
     "BUSY_TIMEOUT_S",
     "SQLITE_PAGE_SIZE",
@@ -151,13 +152,13 @@ def _sqlite_engine(target: Target) -> Engine:
     return engine
 
 
-def _original(exc: BaseException) -> BaseException:
+def original_error(exc: BaseException) -> BaseException:
     """The DBAPI exception (sqlite3 / psycopg) behind a SQLAlchemy wrapper, or ``exc`` itself."""
     return exc.orig if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None else exc
 
 
 def _sqlstate(exc: BaseException) -> str | None:
-    state = getattr(_original(exc), "sqlstate", None)
+    state = getattr(original_error(exc), "sqlstate", None)
     return state if isinstance(state, str) else None
 
 
@@ -168,7 +169,7 @@ def _is_a(exc: BaseException, dbapi_class: str) -> bool:
 
 def is_missing_schema(exc: BaseException) -> bool:
     """A table (hence the schema) does not exist: SQLite 'no such table', PostgreSQL undefined_table."""
-    return _sqlstate(exc) in ("42P01", "3F000") or "no such table" in str(_original(exc))
+    return _sqlstate(exc) in ("42P01", "3F000") or "no such table" in str(original_error(exc))
 
 
 def to_pki_error(exc: BaseException, target: Target, what: str = "") -> Exception:
@@ -178,7 +179,7 @@ def to_pki_error(exc: BaseException, target: Target, what: str = "") -> Exceptio
     (without its password)."""
     if isinstance(exc, sa_exc.StatementError) and isinstance(exc.orig, ValueError | TypeError):
         return exc.orig
-    orig = _original(exc)
+    orig = original_error(exc)
     message = _first_line(str(orig))
     state = _sqlstate(exc)
     if state == "23503" or "FOREIGN KEY constraint" in message:

@@ -34,7 +34,15 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from ca_store import rows
 from ca_store.codec import MAX_SERIAL, Codec, serial_from_hex, serial_to_hex
-from ca_store.engine import Target, build_engine, is_missing_schema, parse_target, to_pki_error, translate_errors
+from ca_store.engine import (
+    Target,
+    build_engine,
+    is_missing_schema,
+    original_error,
+    parse_target,
+    to_pki_error,
+    translate_errors,
+)
 from ca_store.sql import REVOKED_AMONG_WIDTH, Sql, Statement
 from pki.audit import GENESIS, canonical_details, entry_hash
 from pki.errors import AlreadyRevoked, NotFound, StoreUnavailable
@@ -305,15 +313,11 @@ class SqlTx:
 
 def _failed_write(exc: BaseException, pending: Sequence[tuple[Statement, Sequence[Any], str]]) -> str:
     """Which of the pipelined INSERTs ``exc`` is about: the one into the table PostgreSQL names, else all of them."""
-    table = getattr(getattr(_dbapi_error(exc), "diag", None), "table_name", None)
+    table = getattr(getattr(original_error(exc), "diag", None), "table_name", None)
     for statement, _params, what in pending:
         if table and statement.text.startswith(f"INSERT INTO {table} "):
             return what
     return " or ".join(what for _statement, _params, what in pending) or "commit"
-
-
-def _dbapi_error(exc: BaseException) -> BaseException:
-    return exc.orig if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None else exc
 
 
 class UnrevokedCache:

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID, NameOID, SignatureAlgorithmOID
 
 from pki._der import children, content, element_end, oid, subject_of, tlv
-from pki.csr import P256_SPKI_PREFIX, check_key
+from pki.csr import check_key
 from pki.errors import PkiError
 from pki.names import Subject, as_subject
 from pki.policy import check_cn
@@ -300,11 +300,7 @@ def _subject_key_identifier(ctx: LintContext) -> str | None:
     found = ctx.extension_parts()[0]
     if len(found) != 1:
         return "subjectKeyIdentifier must be present once (RFC 5280 §4.2.1.2)"
-    spki = ctx.tbs_fields[6]
-    if len(spki) == 91 and spki.startswith(P256_SPKI_PREFIX):  # a P-256 key: the point starts at octet 26
-        key_bits = spki[26:]
-    else:
-        key_bits = content(ctx.spki()[1])[1:]  # BIT STRING content after its unused-bits octet
+    key_bits = content(ctx.spki()[1])[1:]  # BIT STRING content after its unused-bits octet
     if found[0] == _SKI_EXTENSION_PREFIX + hashlib.sha1(key_bits).digest():  # noqa: S324 - RFC 5280's method
         return None
     if len(children(found[0])) != 2:  # OID, OCTET STRING: a DER BOOLEAN here could only say critical

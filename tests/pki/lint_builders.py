@@ -180,8 +180,8 @@ def station(chain: Chain, *, subject: x509.Name = STATION_SUBJECT, **kw: Any) ->
     return issue("charging-station", chain.sub, subject=subject, **kw)
 
 
-def lint(issued: Issued, **overrides: Any) -> list[str]:
-    """run_lints on the context prepare would build for ``issued``; ``overrides`` replace LintContext arguments."""
+def context(issued: Issued, **overrides: Any) -> LintContext:
+    """The context prepare would build for ``issued``; ``overrides`` replace LintContext arguments."""
     issuer_cert = issued.issuer.cert if issued.issuer is not None else None
     args: dict[str, Any] = dict(
         profile=issued.profile, der=issued.der, issuer=issuer_cert, expected_subject=issued.subject,
@@ -189,7 +189,12 @@ def lint(issued: Issued, **overrides: Any) -> list[str]:
         signature_size=max_signature_size((issuer_cert or issued.cert).public_key()),
     )  # fmt: skip
     args.update(overrides)
-    return run_lints(LintContext(**args))
+    return LintContext(**args)
+
+
+def lint(issued: Issued, **overrides: Any) -> list[str]:
+    """run_lints on ``context(issued, **overrides)``."""
+    return run_lints(context(issued, **overrides))
 
 
 def fired(problems: list[str]) -> list[str]:

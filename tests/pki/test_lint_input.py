@@ -41,6 +41,7 @@ from tests.pki.lint_builders import (
     Ext,
     Issued,
     aia,
+    context,
     crl_dp,
     extension_index,
     fired,
@@ -218,25 +219,16 @@ def test_prepare_refuses_what_lint_refuses_and_signs_what_it_accepts(v2g: Chain)
     assert lint(Issued(cert, get_profile("secc"), v2g.sub, SECC_SUBJECT, OCSP, None)) == []
 
 
-def _context(issued: Issued, der: bytes | None = None) -> Any:
-    from pki.lint import LintContext, max_signature_size
-
-    assert issued.issuer is not None
-    return LintContext(profile=issued.profile, der=der or issued.der, issuer=issued.issuer.cert,
-                       expected_subject=issued.subject, ocsp_url=issued.ocsp_url, crl_url=issued.crl_url, now=NOW,
-                       max_backdate=BACKDATE, signature_size=max_signature_size(issued.issuer.key.public_key()))
-
-
 def test_extension_parts_read_the_usual_ski_without_a_split(v2g: Chain) -> None:
     """The fast reading finds the same SKI as the full split; certificates that differ only in their key share the
     verdict key, one more extension gives another; a second SKI anywhere sends it to the split."""
     first, second = secc(v2g), secc(v2g, key=ec.generate_private_key(ec.SECP256R1()))
-    parts, split = _context(first).extension_parts(), _context(first).split_extensions()
+    parts, split = context(first).extension_parts(), context(first).split_extensions()
     assert parts[0] == split[0] and len(parts[0]) == 1 and isinstance(parts[1], bytes)
-    assert _context(second).extension_parts()[1] == parts[1]
-    assert _context(second).extension_parts()[0] != parts[0]
+    assert context(second).extension_parts()[1] == parts[1]
+    assert context(second).extension_parts()[0] != parts[0]
     index = extension_index(first, SKI)
     doubled = rebuilt(first, lambda exts: [*exts, exts[index]])
-    assert _context(first, doubled).extension_parts() == _context(first, doubled).split_extensions()
+    assert context(first, der=doubled).extension_parts() == context(first, der=doubled).split_extensions()
     extra = rebuilt(first, lambda exts: [*exts, exts[extension_index(first, KU)]])
-    assert _context(first, extra).extension_parts()[1] != parts[1]
+    assert context(first, der=extra).extension_parts()[1] != parts[1]
