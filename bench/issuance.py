@@ -14,6 +14,7 @@ one key, which the raw loop does).
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -60,11 +61,17 @@ def csrs(n: int, start: int = 0) -> list[bytes]:
 
 
 class Side:
-    """One store under test: a fresh store at ``url`` (a PostgreSQL schema is dropped at ``close``)."""
+    """One store under test: a fresh store at ``url``; ``close`` drops a PostgreSQL schema and removes
+    ``data_dir`` (the SQLite store's directory)."""
 
-    def __init__(self, label: str, url: str) -> None:
+    def __init__(self, label: str, url: str, data_dir: Path | None = None) -> None:
         self.label = label
-        self.services: Services = initialize(url, passphrase=b"bench")
+        self.data_dir = data_dir
+        try:
+            self.services: Services = initialize(url, passphrase=b"bench")
+        except BaseException:
+            self._remove_dir()
+            raise
         self.rates: list[float] = []
         self.seconds = 0.0
         self.count = 0
@@ -91,6 +98,11 @@ class Side:
             with store.engine.begin() as conn:
                 conn.exec_driver_sql(f'DROP SCHEMA "{store.target.schema}" CASCADE')
             store.engine.dispose()
+        self._remove_dir()
+
+    def _remove_dir(self) -> None:
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def main() -> int:
@@ -100,7 +112,8 @@ def main() -> int:
     parser.add_argument("--pg-url", default=PG_URL)
     args = parser.parse_args()
     rounds, per = args.rounds, args.per_round
-    sides = [Side("issuance, SQLite file (WAL)", sqlite_url(Path(tempfile.mkdtemp(prefix="bench-"))))]
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-"))
+    sides = [Side("issuance, SQLite file (WAL)", sqlite_url(data_dir), data_dir)]
     pg_problem = None
     try:
         sides.append(Side("issuance, PostgreSQL", f"{args.pg_url}?schema=bench_{uuid.uuid4().hex[:8]}"))
