@@ -89,7 +89,6 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    est.register_first(app.router)  # EST variants first: the hot path, found without walking the other routes
     app.include_router(auth.router)
     app.include_router(ocpp.router)
     app.include_router(roots.router)

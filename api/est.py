@@ -27,7 +27,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Match
 
 from api.auth import authenticate
@@ -143,13 +142,10 @@ _EST_PATH = re.compile(
 _OPNC_PATH = re.compile(r"^/opnc/v1/pki/est/(?P<op>cacerts|csrattrs|simpleenroll|simplereenroll)/?$")
 
 
-_OUR_CATCH_ALLS = ("est-variants", "est-variants-first")
-
-
 def _other_method_serves(request: Request) -> bool:
     """Whether a fixed route has this path under another method (a 405 rather than a 404); cold path only."""
     for route in request.app.router.routes:
-        if getattr(route, "name", None) not in _OUR_CATCH_ALLS and route.matches(request.scope)[0] is Match.PARTIAL:
+        if getattr(route, "name", None) != "est-variants" and route.matches(request.scope)[0] is Match.PARTIAL:
             return True
     return False
 
@@ -197,41 +193,6 @@ def _register() -> None:
             params = tuple(re.findall(r"{(\w+)}", path))
             router.add_api_route(path, _endpoint(op, params, opnc=False), methods=[method], summary=_SUMMARIES[op],
                                  response_class=Response, name=f"est-{op}")
-
-
-_OPS = r"(?:cacerts|csrattrs|simpleenroll|simplereenroll)"
-
-
-class _EstPathConvertor(Convertor[str]):
-    """Matches exactly the EST path variants (``_EST_PATH`` and ``_OPNC_PATH`` without the leading slash and
-    without named groups), so the route using it can come before every other route and shadow none."""
-
-    regex = (
-        rf"(?:\.well-known/est(?:/[^/]+)?|\.well-known/[^/]+|[^/]+)/{_OPS}(?:/[^/]+(?:/[^/]+)?)?/?"
-        rf"|opnc/v1/pki/est/{_OPS}/?"
-    )
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("est", _EstPathConvertor())
-
-
-async def _first(request: Request) -> Response:
-    return await _catch_all(request, request.path_params["est_path"])
-
-
-def register_first(target: APIRouter) -> None:
-    """The EST route matched first: every EST variant, found by one regex before the app walks its other routes
-    (FastAPI tries routes in order, through each included router; EST enrolment is the hot path). A plain
-    Starlette route: the handler reads its request itself, so FastAPI's dependency solving has nothing to do;
-    errors still go through the app's exception handlers."""
-    target.add_route("/{est_path:est}", _first, methods=["GET", "POST"], name="est-variants-first",
-                     include_in_schema=False)
 
 
 def register_catch_all(target: APIRouter) -> None:
