@@ -53,10 +53,20 @@ class Prepared:
 
 
 def hash_for(public_key: PublicKey) -> hashes.SHA256 | hashes.SHA384:
-    """Signature hash for an issuer key: ecdsa-with-SHA256 for P-256 ([V2G2-006]), SHA-384 for P-384."""
-    if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.key_size > 256:
-        return hashes.SHA384()
-    return hashes.SHA256()
+    """Signature hash for an issuer key: SHA-256 for RSA, for EC see ``_ec_signing``."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return _ec_signing(public_key.curve.key_size)[0]
+    return _SHA256
+
+
+def _ec_signing(key_size: int) -> tuple[hashes.SHA256 | hashes.SHA384, ec.ECDSA]:
+    """(hash, ECDSA with that hash) for an EC issuer key: SHA-256 for P-256 ([V2G2-006]), SHA-384 for P-384."""
+    return _EC_SIGNING[key_size > 256]
+
+
+_SHA256 = hashes.SHA256()
+_SHA384 = hashes.SHA384()
+_EC_SIGNING = ((_SHA256, ec.ECDSA(_SHA256)), (_SHA384, ec.ECDSA(_SHA384)))  # made once: every issuance signs
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +171,9 @@ def sign_der(prepared: Prepared, issuer_key: PrivateKey) -> bytes:
     prepared._used = True
     try:
         if type(issuer_key) is _EC_PRIVATE or isinstance(issuer_key, ec.EllipticCurvePrivateKey):
-            signature = issuer_key.sign(prepared.lint_tbs, _ECDSA_SHA384 if issuer_key.curve.key_size > 256
-                                        else _ECDSA_SHA256)
+            signature = issuer_key.sign(prepared.lint_tbs, _ec_signing(issuer_key.curve.key_size)[1])
         else:
-            signature = issuer_key.sign(prepared.lint_tbs, padding.PKCS1v15(), hashes.SHA256())
+            signature = issuer_key.sign(prepared.lint_tbs, padding.PKCS1v15(), _SHA256)
     except Exception as exc:  # noqa: BLE001 - HSM-backed keys may raise anything
         raise SignerError(f"signing failed: {exc}") from exc
     return certificate_from_parts(prepared.lint_tbs, prepared.signature_algorithm, signature)
@@ -173,8 +182,6 @@ def sign_der(prepared: Prepared, issuer_key: PrivateKey) -> bytes:
 # The concrete class of cryptography's EC private keys: an identity test spares the ABC isinstance machinery on every
 # issuance (an HSM-backed key still takes the isinstance path).
 _EC_PRIVATE = type(ec.generate_private_key(ec.SECP256R1()))
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # [V2G2-006]
-_ECDSA_SHA384 = ec.ECDSA(hashes.SHA384())
 
 
 def sign_crl(builder: x509.CertificateRevocationListBuilder, issuer_key: PrivateKey) -> x509.CertificateRevocationList:

@@ -47,7 +47,6 @@ def placeholder_signature(issuer_public: PublicKey) -> bytes:
     return b"\x00" * ((issuer_public.key_size + 7) // 8)
 
 
-@functools.lru_cache(maxsize=64)  # whole seconds: consecutive issuances share their validity bounds
 def _time(value: datetime) -> bytes:
     """RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; always UTC, seconds, no fraction."""
     if value.year < 2050:
