@@ -89,20 +89,19 @@ class TokenSigner:
 
     def verify(self, token: str) -> TokenClaims:
         known = self._verified.get(token)
-        if known is not None:
-            claims, not_before = known
-            now = self._clock().timestamp()
-            if now >= claims.expires_at:
-                self._verified.pop(token, None)
-                raise TokenError("token expired")
-            if now < not_before:
-                raise TokenError("token not yet valid")
-            return claims
-        verified, not_before = self._verify(token)
-        if len(self._verified) >= _VERIFIED_LIMIT:
-            self._verified.clear()
-        self._verified[token] = (verified, not_before)
-        return verified
+        if known is None:
+            known = self._verify(token)
+            if len(self._verified) >= _VERIFIED_LIMIT:
+                self._verified.clear()
+            self._verified[token] = known
+        claims, not_before = known
+        now = self._clock().timestamp()  # validity is checked on every use, remembered or not
+        if now >= claims.expires_at:
+            self._verified.pop(token, None)
+            raise TokenError("token expired")
+        if now < not_before:
+            raise TokenError("token not yet valid")
+        return claims
 
     def _verify(self, token: str) -> tuple[TokenClaims, int]:
         raw = token.encode("ascii", "replace")
@@ -122,13 +121,8 @@ class TokenSigner:
             raise TokenError("token signature invalid")
         try:
             claims = json.loads(_unb64url(body))
-            now = self._clock().timestamp()
             if claims.get("iss") != self.issuer:
                 raise TokenError("token issued by someone else")
-            if now >= int(claims["exp"]):
-                raise TokenError("token expired")
-            if now < int(claims.get("nbf", 0)):
-                raise TokenError("token not yet valid")
             requester = Requester(
                 name=str(claims["name"]),
                 role=Role(claims["role"]),

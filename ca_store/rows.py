@@ -51,7 +51,6 @@ CERT_COLUMNS = (
 )
 CRL_COLUMNS = ("issuer", "number", "this_update", "next_update", "der")
 AUDIT_COLUMNS = ("seq", "prev_hash", "hash", "action", "target", "actor", "at", "details")
-_DETAILS_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def key_params(key: KeyRecord, codec: Codec) -> tuple[Any, ...]:
@@ -139,11 +138,11 @@ def normalise_event(event: AuditEvent) -> AuditEvent:
                       {str(k): str(v) for k, v in details.items()})
 
 
-def audit_params(entry: AuditEntry, codec: Codec, details: str | None = None) -> tuple[Any, ...]:
-    """``details``: the event's details as JSON when already encoded (``pki.audit.canonical_details``)."""
+def audit_params(entry: AuditEntry, codec: Codec, details: str) -> tuple[Any, ...]:
+    """``details``: the event's details as JSON, as hashed (``pki.audit.canonical_details``)."""
     event = entry.event
     return (entry.seq, entry.prev_hash, entry.hash, event.action, event.target, event.actor, codec.ts_in(event.at),
-            _DETAILS_JSON.encode(dict(event.details)) if details is None else details)
+            details)
 
 
 def audit_entry(row: Sequence[Any], codec: Codec) -> AuditEntry:
