@@ -4,7 +4,7 @@ SQLite (the embedded default): WAL journal so readers never block the writer, ``
 mode a commit survives a process crash; only an OS crash may lose the last commits, never corrupt the file),
 foreign keys on, a 30 s busy timeout so concurrent processes queue for the write lock instead of failing,
 and Python's implicit transactions off so the store itself issues ``BEGIN IMMEDIATE`` for writes. A new database
-gets 8 KiB pages (``SQLITE_PAGE_SIZE``); an existing one keeps the page size it was created with.
+gets 4 KiB pages (``SQLITE_PAGE_SIZE``); an existing one keeps the page size it was created with.
 
 PostgreSQL (``postgresql+psycopg://``; plain ``postgresql://`` and ``postgres://`` are read as psycopg 3):
 connections in autocommit mode too (a read is one round trip; writes issue ``BEGIN``), and an optional
@@ -45,17 +45,22 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_S = 30
-# Checkpoint the WAL into the database every 10,000 pages (~80 MB of 8 KiB pages) instead of SQLite's 1,000: each
-# checkpoint costs two fsyncs inside some unlucky commit, and the default would pay them every ~300 certificates.
-# Measured (session 5, ext4 VM): the checkpoint after ~2,900 issuances stalls its commit 50-65 ms, mostly writing
-# back the WAL's ~28 KB per issuance; that cost per issuance (~20 us) is the same at 1,000 pages, only spread
-# thinner. Issuing from a reused WAL (after the first checkpoint) is ~5-10% faster than from a growing one, which
-# pays for new page-cache pages; the two effects about cancel out.
+# Checkpoint the WAL into the database every 10,000 pages (~40 MB of 4 KiB pages) instead of SQLite's 1,000: each
+# checkpoint costs two fsyncs inside some unlucky commit, and the default would pay them every ~250 certificates.
+# Measured (ext4 VM): with 4 KiB pages the checkpoint comes every ~2,560 issuances and stalls its commit 32-35 ms,
+# mostly writing back the WAL's ~16 KB per issuance (session 6; with 8 KiB pages it was 50-65 ms every ~2,900).
+# That cost per issuance (~13-20 us) is the same at 1,000 pages, only spread thinner. Issuing from a reused WAL
+# (after the first checkpoint) is ~5-10% faster than from a growing one, which pays for new page-cache pages; the
+# two effects about cancel out (session 5).
 WAL_CHECKPOINT_PAGES = 10_000
-# Pages of 8 KiB rather than SQLite's 4 KiB: a certificate row (~1 KiB with its DER) and its audit entry fill a
-# page half as often, so fewer commits also write the new page's parent and the database header (measured: 3.5
-# instead of 4.0 WAL frames per issuance, about 4% more issuances per second). 16 KiB measured no better.
-SQLITE_PAGE_SIZE = 8192
+# Pages of 4 KiB (SQLite's default, set explicitly so a build with another default does not change it). Each commit
+# writes every page it touched whole to the WAL (about four per issuance: the certificate's leaf, the serial index
+# leaf, the audit leaf, now and then a new page's parent and the header), so the page size sets the bytes written
+# per issuance. Measured in session 6 (ext4 VM, alternating runs of 3,000 issuances): 4 KiB pages issue 2-8% faster
+# than 8 KiB (mean 5%, every one of 6 pairs; bench/issuance.py ratio 0.258-0.266 against 0.252-0.257), and the
+# bare store statements take 40 us per issuance against 47 us. An earlier session had measured 8 KiB 4% ahead
+# (3.5 instead of 4.0 frames, but each twice the bytes); stores created then keep their 8 KiB pages.
+SQLITE_PAGE_SIZE = 4096
 CONNECT_TIMEOUT_S = 10
 NOT_INITIALISED = "store not initialised: run `pnc init`"
 _SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")

@@ -378,7 +378,7 @@ def test_a_deferred_transaction_reads_its_own_writes(store: SqlStore) -> None:
     assert store.revoked_certificates("root") == [revoked]
 
 
-def test_a_new_sqlite_store_has_8k_pages_and_an_old_one_keeps_its_own(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_sqlite_store_has_4k_pages_and_an_old_one_keeps_its_own(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import sqlite3
 
     from ca_store import sqlite_url
@@ -388,16 +388,16 @@ def test_a_new_sqlite_store_has_8k_pages_and_an_old_one_keeps_its_own(tmp_path) 
     new.migrate()
     new.close()
     with sqlite3.connect(tmp_path / "new" / "pnc.sqlite3") as conn:
-        assert conn.execute("PRAGMA page_size").fetchone() == (SQLITE_PAGE_SIZE,) == (8192,)
+        assert conn.execute("PRAGMA page_size").fetchone() == (SQLITE_PAGE_SIZE,) == (4096,)
     (tmp_path / "old").mkdir()
     old_file = tmp_path / "old" / "pnc.sqlite3"
-    with sqlite3.connect(old_file) as conn:  # a store created before: 4 KiB pages, already in WAL mode
-        conn.execute("PRAGMA page_size=4096")
+    with sqlite3.connect(old_file) as conn:  # created with 8 KiB pages (as stores were for a while), in WAL mode
+        conn.execute("PRAGMA page_size=8192")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("CREATE TABLE t (x)")
     old = open_store(sqlite_url(tmp_path / "old"))
     old.migrate()
     old.close()
     with sqlite3.connect(old_file) as conn:
-        assert conn.execute("PRAGMA page_size").fetchone() == (4096,)
+        assert conn.execute("PRAGMA page_size").fetchone() == (8192,)
         assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'certificates'").fetchone() == (1,)
